@@ -1,0 +1,29 @@
+"""The one switch: ``ECOMMERCE_DEPLOYMENT`` -> the resource set of the code location."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resources import settings
+from resources.object_store import LocalObjectStore
+from resources.warehouse import DuckDBWarehouse
+
+
+def local_resources() -> dict[str, Any]:
+    """DuckDB file + bucket folders under ``ECOMMERCE_HOME`` (created on first use)."""
+    stores = {f"{b}_store": LocalObjectStore(root=str(settings.bucket_path(b)))
+              for b in settings.BUCKETS}
+    for b in settings.BUCKETS:
+        settings.bucket_path(b).mkdir(parents=True, exist_ok=True)
+    return {"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path())), **stores}
+
+
+def build_resources(deployment: str | None = None) -> dict[str, Any]:
+    deployment = deployment or settings.deployment()
+    if deployment == "local":
+        return local_resources()
+    # The GCS object store exists (resources.object_store.GCSObjectStore), but the BigQuery
+    # warehouse does not yet: fail with a sentence rather than half a deployment.
+    raise NotImplementedError(
+        "ECOMMERCE_DEPLOYMENT=gcp is not available yet: the BigQuery warehouse is not "
+        "implemented. Unset ECOMMERCE_DEPLOYMENT to use the embedded default.")

@@ -1,0 +1,359 @@
+"""Object stores: one bucket each, a local folder on the embedded default, GCS in production.
+
+Both implement the same small interface (list by prefix with time/size/md5/generation,
+read, write, copy, delete), so ingestion and sensors never know which one they talk to.
+Every key is validated by :func:`resources.keys.validate_key` before it reaches a path or
+an object name. Listing returns keys as stored, even invalid ones, so that callers can
+record (rather than silently skip) badly named objects.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from resources.keys import validate_key
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a listing tells about one object."""
+
+    key: str
+    size: int
+    md5: str | None  # lower-case hex digest of the content
+    generation: str  # changes whenever the object is overwritten
+    updated: dt.datetime  # UTC
+
+
+class ObjectStore(dg.ConfigurableResource):
+    """Interface shared by :class:`LocalObjectStore` and :class:`GCSObjectStore`."""
+
+    def uri(self, key: str = "") -> str:
+        raise NotImplementedError
+
+    def list(self, prefix: str = "", *, page_size: int | None = None) -> Iterator[ObjectInfo]:
+        """Objects whose key starts with ``prefix``, in key order."""
+        raise NotImplementedError
+
+    def list_prefixes(self, prefix: str = "") -> list[str]:
+        """The 'folders' directly under ``prefix`` (each ending in '/'), sorted."""
+        raise NotImplementedError
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        raise NotImplementedError
+
+    def read_bytes(self, key: str) -> bytes:
+        raise NotImplementedError
+
+    def open(self, key: str) -> BinaryIO:
+        """A binary stream over the object, for reading large objects without loading them."""
+        raise NotImplementedError
+
+    def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        raise NotImplementedError
+
+    def upload_file(self, key: str, path: str | os.PathLike) -> ObjectInfo:
+        raise NotImplementedError
+
+    def download_file(self, key: str, path: str | os.PathLike) -> None:
+        raise NotImplementedError
+
+    def delete(self, key: str) -> bool:
+        """Delete ``key``; False when it did not exist."""
+        raise NotImplementedError
+
+    def copy_to(self, key: str, dest: ObjectStore, dest_key: str | None = None) -> ObjectInfo:
+        """Copy an object into another store (e.g. inbox -> archive)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(tmp) / "object"
+            self.download_file(key, local)
+            return dest.upload_file(dest_key or key, local)
+
+    def exists(self, key: str) -> bool:
+        return self.stat(key) is not None
+
+
+# ------------------------------------------------------------------------------------------
+# Local folder
+# ------------------------------------------------------------------------------------------
+
+_MD5_CACHE: dict[tuple[str, int, int], str] = {}
+_MD5_CACHE_MAX = 100_000
+
+
+def _file_md5(path: Path, size: int, mtime_ns: int) -> str:
+    cache_key = (str(path), size, mtime_ns)
+    cached = _MD5_CACHE.get(cache_key)
+    if cached is None:
+        digest = hashlib.md5(usedforsecurity=False)
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        cached = digest.hexdigest()
+        if len(_MD5_CACHE) >= _MD5_CACHE_MAX:
+            _MD5_CACHE.clear()
+        _MD5_CACHE[cache_key] = cached
+    return cached
+
+
+class LocalObjectStore(ObjectStore):
+    """A bucket that is a folder. Writes are atomic (temp file + rename).
+
+    Hidden files (names starting with '.') are ignored: they are this store's temp files.
+    """
+
+    root: str
+
+    def _root(self) -> Path:
+        return Path(self.root).expanduser().absolute()
+
+    def _path(self, key: str) -> Path:
+        return self._root() / validate_key(key)
+
+    def uri(self, key: str = "") -> str:
+        return (self._root() / key).as_uri() if key else self._root().as_uri()
+
+    def _info(self, key: str, path: Path, st: os.stat_result) -> ObjectInfo:
+        return ObjectInfo(
+            key=key,
+            size=st.st_size,
+            md5=_file_md5(path, st.st_size, st.st_mtime_ns),
+            generation=str(st.st_mtime_ns),
+            updated=dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC),
+        )
+
+    def list(self, prefix: str = "", *, page_size: int | None = None) -> Iterator[ObjectInfo]:
+        validate_key(prefix, allow_prefix=True)
+        root = self._root()
+        # Walk only the deepest folder the prefix names, never the whole bucket.
+        folder_part = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        start = root / folder_part if folder_part else root
+        if not start.is_dir():
+            return
+        stack = [start]
+        found: list[tuple[str, Path]] = []
+        while stack:
+            current = stack.pop()
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    rel = Path(entry.path).relative_to(root).as_posix()
+                    if entry.is_dir(follow_symlinks=False):
+                        if (rel + "/").startswith(prefix) or prefix.startswith(rel + "/"):
+                            stack.append(Path(entry.path))
+                    elif entry.is_file(follow_symlinks=False) and rel.startswith(prefix):
+                        found.append((rel, Path(entry.path)))
+        for rel, path in sorted(found):
+            try:
+                st = path.stat()
+            except FileNotFoundError:  # deleted while listing
+                continue
+            yield self._info(rel, path, st)
+
+    def list_prefixes(self, prefix: str = "") -> list[str]:
+        validate_key(prefix, allow_prefix=True)
+        if prefix and not prefix.endswith("/"):
+            raise ValueError("list_prefixes needs a prefix ending in '/'")
+        folder = self._root() / prefix if prefix else self._root()
+        if not folder.is_dir():
+            return []
+        return sorted(f"{prefix}{e.name}/" for e in os.scandir(folder)
+                      if e.is_dir() and not e.name.startswith("."))
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        return self._info(key, path, st) if path.is_file() else None
+
+    def read_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def open(self, key: str) -> BinaryIO:
+        return open(self._path(key), "rb")
+
+    def _atomic_place(self, key: str, write) -> ObjectInfo:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        info = self.stat(key)
+        assert info is not None
+        return info
+
+    def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        return self._atomic_place(key, lambda fh: fh.write(data))
+
+    def upload_file(self, key: str, path: str | os.PathLike) -> ObjectInfo:
+        def copy(fh: BinaryIO) -> None:
+            with open(path, "rb") as src:
+                shutil.copyfileobj(src, fh, 1 << 20)
+
+        return self._atomic_place(key, copy)
+
+    def download_file(self, key: str, path: str | os.PathLike) -> None:
+        shutil.copyfile(self._path(key), path)
+
+    def delete(self, key: str) -> bool:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def copy_to(self, key: str, dest: ObjectStore, dest_key: str | None = None) -> ObjectInfo:
+        return dest.upload_file(dest_key or key, self._path(key))
+
+
+# ------------------------------------------------------------------------------------------
+# Google Cloud Storage
+# ------------------------------------------------------------------------------------------
+
+
+class GCSObjectStore(ObjectStore):
+    """A GCS bucket (optionally a prefix inside it).
+
+    ``endpoint`` (or the ``STORAGE_EMULATOR_HOST`` variable) points the client at another
+    GCS API, such as fake-gcs-server in tests; credentials are then anonymous.
+    """
+
+    bucket: str
+    prefix: str = ""
+    project: str | None = None
+    endpoint: str | None = None
+
+    _client = PrivateAttr(default=None)
+    # Objects returned by list() since this instance was created: lets tests and
+    # benchmarks assert that a sensor tick lists only what it must.
+    _objects_listed: int = PrivateAttr(default=0)
+
+    @property
+    def objects_listed(self) -> int:
+        return self._objects_listed
+
+    def _gcs(self):
+        if self._client is None:
+            from google.cloud import storage
+
+            endpoint = self.endpoint or os.environ.get("STORAGE_EMULATOR_HOST")
+            if endpoint:
+                from google.auth.credentials import AnonymousCredentials
+
+                self._client = storage.Client(
+                    project=self.project or "test-project",
+                    credentials=AnonymousCredentials(),
+                    client_options={"api_endpoint": endpoint},
+                )
+            else:
+                self._client = storage.Client(project=self.project)
+        return self._client
+
+    def _bucket(self):
+        return self._gcs().bucket(self.bucket)
+
+    def _name(self, key: str) -> str:
+        return self._base() + validate_key(key)
+
+    def _base(self) -> str:
+        if not self.prefix:
+            return ""
+        validate_key(self.prefix, allow_prefix=True)
+        return self.prefix if self.prefix.endswith("/") else self.prefix + "/"
+
+    def uri(self, key: str = "") -> str:
+        return f"gs://{self.bucket}/{self._base()}{key}"
+
+    def _info(self, blob) -> ObjectInfo:
+        md5 = base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None
+        updated = blob.updated or blob.time_created or dt.datetime.now(dt.UTC)
+        return ObjectInfo(key=blob.name[len(self._base()):], size=int(blob.size or 0), md5=md5,
+                          generation=str(blob.generation), updated=updated.astimezone(dt.UTC))
+
+    def list(self, prefix: str = "", *, page_size: int | None = None) -> Iterator[ObjectInfo]:
+        validate_key(prefix, allow_prefix=True)
+        blobs = self._gcs().list_blobs(self.bucket, prefix=self._base() + prefix,
+                                       page_size=page_size)
+        for blob in blobs:
+            self._objects_listed += 1
+            yield self._info(blob)
+
+    def list_prefixes(self, prefix: str = "") -> list[str]:
+        validate_key(prefix, allow_prefix=True)
+        if prefix and not prefix.endswith("/"):
+            raise ValueError("list_prefixes needs a prefix ending in '/'")
+        it = self._gcs().list_blobs(self.bucket, prefix=self._base() + prefix, delimiter="/")
+        for _ in it.pages:  # prefixes accumulate as pages are fetched
+            pass
+        base = len(self._base())
+        return sorted(p[base:] for p in it.prefixes)
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        blob = self._bucket().get_blob(self._name(key))
+        return self._info(blob) if blob is not None else None
+
+    def read_bytes(self, key: str) -> bytes:
+        return self._bucket().blob(self._name(key)).download_as_bytes()
+
+    def open(self, key: str) -> BinaryIO:
+        return self._bucket().blob(self._name(key)).open("rb")
+
+    def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        blob = self._bucket().blob(self._name(key))
+        blob.upload_from_string(data)
+        return self._info(self._bucket().get_blob(blob.name))
+
+    def upload_file(self, key: str, path: str | os.PathLike) -> ObjectInfo:
+        blob = self._bucket().blob(self._name(key))
+        blob.upload_from_filename(str(path))
+        return self._info(self._bucket().get_blob(blob.name))
+
+    def download_file(self, key: str, path: str | os.PathLike) -> None:
+        self._bucket().blob(self._name(key)).download_to_filename(str(path))
+
+    def delete(self, key: str) -> bool:
+        from google.api_core.exceptions import NotFound
+
+        try:
+            self._bucket().blob(self._name(key)).delete()
+        except NotFound:
+            return False
+        return True
+
+    def copy_to(self, key: str, dest: ObjectStore, dest_key: str | None = None) -> ObjectInfo:
+        if isinstance(dest, GCSObjectStore):
+            src_bucket = self._bucket()
+            blob = src_bucket.blob(self._name(key))
+            new = src_bucket.copy_blob(blob, dest._bucket(), dest._name(dest_key or key))
+            return dest._info(dest._bucket().get_blob(new.name))
+        return super().copy_to(key, dest, dest_key)
+
+
+def store_for_uri(uri: str) -> ObjectStore:
+    """An object store for a folder path or a ``gs://bucket[/prefix]`` URI."""
+    if uri.startswith("gs://"):
+        bucket, _, prefix = uri[len("gs://"):].partition("/")
+        if not bucket:
+            raise ValueError(f"{uri!r} names no bucket")
+        return GCSObjectStore(bucket=bucket, prefix=prefix.strip("/"))
+    return LocalObjectStore(root=str(Path(uri).expanduser().absolute()))

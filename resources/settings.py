@@ -1,0 +1,41 @@
+"""Deployment settings, read from environment variables (never from code).
+
+``ECOMMERCE_DEPLOYMENT`` picks the resource set: ``local`` (default; DuckDB + folders under
+``ECOMMERCE_HOME``) or ``gcp`` (BigQuery + GCS).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEPLOYMENTS = ("local", "gcp")
+BUCKETS = ("inbox", "staging", "archive", "quarantine")
+WAREHOUSE_SCHEMAS = ("bronze", "silver", "gold", "ops")
+
+
+def deployment() -> str:
+    value = os.environ.get("ECOMMERCE_DEPLOYMENT", "local").strip().lower() or "local"
+    if value not in DEPLOYMENTS:
+        raise ValueError(
+            f"ECOMMERCE_DEPLOYMENT={value!r} is not one of {', '.join(DEPLOYMENTS)}")
+    return value
+
+
+def ecommerce_home() -> Path:
+    """Root of local state: the DuckDB file, bucket folders, generator state, reports."""
+    return Path(os.environ.get("ECOMMERCE_HOME", ".ecommerce")).expanduser().absolute()
+
+
+def warehouse_path() -> Path:
+    return ecommerce_home() / "warehouse.duckdb"
+
+
+def bucket_path(bucket: str) -> Path:
+    if bucket not in BUCKETS:
+        raise ValueError(f"unknown bucket {bucket!r}; expected one of {BUCKETS}")
+    return ecommerce_home() / "buckets" / bucket
+
+
+def generator_state_dir() -> Path:
+    return ecommerce_home() / "generator"

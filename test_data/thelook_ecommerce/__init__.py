@@ -1,0 +1,1 @@
+"""Synthetic stand-in for ``bigquery-public-data.thelook_ecommerce`` and dirty batches."""

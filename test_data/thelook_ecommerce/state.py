@@ -1,0 +1,58 @@
+"""What the dirty-batch generator remembers between runs.
+
+Seeding saves the clean entity tables the batches must stay coherent with (users,
+products, orders, order_items and the distribution centres) plus the next free id of
+every table. Each batch appends its new rows and applies its updates, so batches continue
+the id sequences and later versions move orders forward (Processing -> Shipped -> Complete).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+KEPT_TABLES = ("distribution_centers", "products", "users", "orders", "order_items")
+
+
+@dataclass
+class GeneratorState:
+    scale: float
+    seed: int
+    seed_date: str
+    next_ids: dict[str, int]
+    batches: int = 0
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, directory: Path) -> GeneratorState:
+        meta_path = directory / "state.json"
+        if not meta_path.exists():
+            raise FileNotFoundError(
+                f"no generator state in {directory}: run seed.py first (or pass --state-dir)")
+        meta = json.loads(meta_path.read_text())
+        tables = {t: pq.read_table(directory / f"{t}.parquet") for t in KEPT_TABLES}
+        return cls(scale=meta["scale"], seed=meta["seed"], seed_date=meta["seed_date"],
+                   next_ids=meta["next_ids"], batches=meta["batches"], tables=tables)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in KEPT_TABLES:
+            pq.write_table(self.tables[name], directory / f"{name}.parquet")
+        meta = {"scale": self.scale, "seed": self.seed, "seed_date": self.seed_date,
+                "next_ids": self.next_ids, "batches": self.batches}
+        tmp = directory / "state.json.tmp"
+        tmp.write_text(json.dumps(meta, indent=2))
+        tmp.replace(directory / "state.json")
+
+
+def next_ids_after(tables: dict[str, pa.Table]) -> dict[str, int]:
+    """Next free id per table (order_id for orders)."""
+    out = {}
+    for name, table in tables.items():
+        key = "order_id" if name == "orders" else "id"
+        out[name] = int(pa.compute.max(table[key]).as_py() or 0) + 1
+    return out
