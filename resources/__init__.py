@@ -1,6 +1,11 @@
 """Dagster resources: the warehouse and the object stores (and, later, FX/embedder/…)."""
 
-from resources.keys import InvalidIdentifierError, InvalidKeyError, validate_identifier, validate_key
+from resources.keys import (
+    InvalidIdentifierError,
+    InvalidKeyError,
+    validate_identifier,
+    validate_key,
+)
 from resources.object_store import (
     GCSObjectStore,
     LocalObjectStore,

@@ -109,7 +109,7 @@ def _render_price(col: pa.ChunkedArray, rng: np.random.Generator, rate: float,
     # $ gets 40% of marked values, the three others 20% each.
     style = np.where(marked, rng.choice(len(CURRENCY_STYLES), n, p=[0.4, 0.2, 0.2, 0.2]), -1)
     variants = [usd.cast(pa.string())]
-    for marker, code, template in CURRENCY_STYLES:
+    for _marker, code, template in CURRENCY_STYLES:
         if code == "USD":
             amount = usd.cast(pa.string())
         else:

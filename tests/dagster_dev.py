@@ -1,0 +1,89 @@
+"""Run a real ``dagster dev`` (webserver + daemon) for a test, and always stop it.
+
+The process runs in its own session so that killing its process group also stops the
+webserver, daemon and code-server children it spawns, even when the test fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import REPO, free_port
+
+
+@dataclass
+class DagsterDev:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        req = urllib.request.Request(f"{self.url}/graphql", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            payload = json.loads(resp.read())
+        if payload.get("errors"):
+            raise AssertionError(payload["errors"])
+        return payload["data"]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def dagster_dev(tmp_path: Path, env: dict[str, str] | None = None,
+                startup_timeout_s: float = 180) -> Iterator[DagsterDev]:
+    port = free_port()
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    full_env = {**os.environ, "DAGSTER_HOME": str(dagster_home),
+                "ECOMMERCE_HOME": str(tmp_path / "ecommerce"), **(env or {})}
+    log_path = tmp_path / "dagster_dev.log"
+    dagster = Path(sys.executable).with_name("dagster")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    dev = DagsterDev(url=f"http://127.0.0.1:{port}", process=proc, log_path=log_path)
+    try:
+        deadline = time.monotonic() + startup_timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"dagster dev exited early:\n{dev.log()[-3000:]}")
+            try:
+                urllib.request.urlopen(f"{dev.url}/server_info", timeout=2).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"dagster dev not up:\n{dev.log()[-3000:]}") from None
+                time.sleep(0.5)
+        yield dev
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        # Children that outlived the parent (daemon, code server) share its process group:
+        # kill them and wait until the group is empty.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)

@@ -1,0 +1,70 @@
+"""The code location loads, validates with the Dagster CLI, and honours the deployment switch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from resources import settings
+from resources.deployment import build_resources
+from tests.conftest import REPO
+
+
+def test_definitions_load(ecommerce_home: Path) -> None:
+    from ecommerce_assets import definitions
+
+    defs = definitions.defs
+    assert isinstance(defs, dg.Definitions)
+    repo = defs.get_repository_def()
+    assert {"warehouse", "inbox_store", "staging_store", "archive_store",
+            "quarantine_store"} <= set(repo.get_top_level_resources())
+
+
+def test_local_resources_live_under_ecommerce_home(ecommerce_home: Path) -> None:
+    resources = build_resources("local")
+    assert Path(resources["warehouse"].path) == ecommerce_home / "warehouse.duckdb"
+    for bucket in settings.BUCKETS:
+        assert Path(resources[f"{bucket}_store"].root) == ecommerce_home / "buckets" / bucket
+        assert (ecommerce_home / "buckets" / bucket).is_dir()
+
+
+def test_deployment_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ECOMMERCE_DEPLOYMENT", raising=False)
+    assert settings.deployment() == "local"
+    monkeypatch.setenv("ECOMMERCE_DEPLOYMENT", "GCP")
+    assert settings.deployment() == "gcp"
+    with pytest.raises(NotImplementedError, match="BigQuery warehouse"):
+        build_resources()
+    monkeypatch.setenv("ECOMMERCE_DEPLOYMENT", "azure")
+    with pytest.raises(ValueError, match="not one of local, gcp"):
+        settings.deployment()
+
+
+def test_dagster_definitions_validate(tmp_path: Path) -> None:
+    env = {**os.environ, "ECOMMERCE_HOME": str(tmp_path / "home"),
+           "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    (tmp_path / "dagster_home").mkdir()
+    dagster = Path(sys.executable).with_name("dagster")
+    result = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_seed_from_bigquery_without_credentials_is_one_sentence(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "CLOUDSDK_"))}
+    env.update(HOME=str(tmp_path), ECOMMERCE_HOME=str(tmp_path / "home"), NO_GCE_CHECK="true",
+               CLOUDSDK_CONFIG=str(tmp_path / "gcloud"))
+    result = subprocess.run(
+        [sys.executable, "test_data/thelook_ecommerce/seed.py", "--source", "bigquery",
+         "--limit", "5"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["seed.py: No Google Cloud credentials found: run `gcloud auth "
+                     "application-default login` or set GOOGLE_APPLICATION_CREDENTIALS, then retry."]
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,101 @@
+"""The DuckDB warehouse: schemas, loads, atomic partition replacement, identifier safety."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from resources.keys import InvalidIdentifierError
+from resources.warehouse import DuckDBWarehouse
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> DuckDBWarehouse:
+    wh = DuckDBWarehouse(path=str(tmp_path / "warehouse.duckdb"))
+    wh.ensure_schemas()
+    return wh
+
+
+def day(d: str, n: int, start: int = 0) -> pa.Table:
+    return pa.table({"landing_date": pa.array([d] * n), "id": pa.array(range(start, start + n)),
+                     "value": pa.array([float(i) for i in range(n)])})
+
+
+def counts(wh: DuckDBWarehouse, table: str) -> dict[str, int]:
+    rows = wh.query_arrow(f"SELECT landing_date, count(*) n FROM {table} GROUP BY 1").to_pylist()
+    return {r["landing_date"]: r["n"] for r in rows}
+
+
+def test_schemas_exist(warehouse: DuckDBWarehouse) -> None:
+    names = warehouse.query_arrow("SELECT schema_name FROM information_schema.schemata")
+    assert {"bronze", "silver", "gold", "ops"} <= set(names["schema_name"].to_pylist())
+
+
+def test_load_table_replace_and_append(warehouse: DuckDBWarehouse, tmp_path: Path) -> None:
+    assert warehouse.load_table("ops.t", day("2026-11-01", 3)) == 3
+    assert warehouse.load_table("ops.t", day("2026-11-02", 2), mode="append") == 2
+    assert counts(warehouse, "ops.t") == {"2026-11-01": 3, "2026-11-02": 2}
+    pq.write_table(day("2026-11-03", 4), tmp_path / "x.parquet")
+    assert warehouse.load_table("ops.t", tmp_path / "x.parquet") == 4
+    assert counts(warehouse, "ops.t") == {"2026-11-03": 4}
+    assert warehouse.table_exists("ops.t") and not warehouse.table_exists("ops.nope")
+
+
+def test_replace_partition_is_idempotent_and_leaves_other_days(warehouse: DuckDBWarehouse) -> None:
+    warehouse.replace_partition("bronze.t", "landing_date", "2026-11-01", day("2026-11-01", 5))
+    warehouse.replace_partition("bronze.t", "landing_date", "2026-11-02", day("2026-11-02", 7))
+    for _ in range(2):
+        n = warehouse.replace_partition("bronze.t", "landing_date", "2026-11-01",
+                                        day("2026-11-01", 3))
+        assert n == 3
+    assert counts(warehouse, "bronze.t") == {"2026-11-01": 3, "2026-11-02": 7}
+
+
+def test_failed_replace_leaves_the_previous_partition(warehouse: DuckDBWarehouse) -> None:
+    warehouse.replace_partition("bronze.t", "landing_date", "2026-11-01", day("2026-11-01", 5))
+    before = warehouse.query_arrow("SELECT * FROM bronze.t ORDER BY id")
+    # The DELETE succeeds, then the INSERT fails on a value that is not a number.
+    bad = pa.table({"landing_date": ["2026-11-01"] * 2, "id": ["1", "not a number"],
+                    "value": [1.0, 2.0]})
+    with pytest.raises(duckdb.Error):
+        warehouse.replace_partition("bronze.t", "landing_date", "2026-11-01", bad)
+    assert warehouse.query_arrow("SELECT * FROM bronze.t ORDER BY id").equals(before)
+
+
+def test_identifiers_are_validated(warehouse: DuckDBWarehouse) -> None:
+    with pytest.raises(InvalidIdentifierError):
+        warehouse.replace_partition("bronze.t; DROP SCHEMA ops", "landing_date", "x",
+                                    day("x", 1))
+    with pytest.raises(InvalidIdentifierError):
+        warehouse.replace_partition("bronze.t", "landing_date = landing_date OR 1=1 --", "x",
+                                    day("x", 1))
+    with pytest.raises(InvalidIdentifierError):
+        warehouse.load_table("../x", day("x", 1))
+
+
+def test_waits_for_another_process_holding_the_lock(warehouse: DuckDBWarehouse) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys, time
+        con = duckdb.connect({warehouse.path!r})
+        print("locked", flush=True)
+        time.sleep(1.5)
+        con.close()
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        warehouse.load_table("ops.after_lock", day("2026-11-01", 1))
+        assert time.monotonic() - started >= 0.5  # it really waited for the other writer
+        impatient = DuckDBWarehouse(path=warehouse.path, lock_timeout_s=0.0)
+        assert impatient.table_exists("ops.after_lock")
+    finally:
+        holder.kill()
+        holder.wait()
