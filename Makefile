@@ -28,6 +28,7 @@ install: $(BIN)/.installed
 # Seed once (scale $(SCALE)) dated $(DAYS) days ago, then land $(DAYS) dirty daily batches
 # ending today. Skipped when the generator state already exists: `make clean` starts over.
 seed: install
+	@$(BIN)/python -c 'from resources.deployment import init_local; init_local()'
 	@if [ -f "$(ECOMMERCE_HOME)/generator/state.json" ]; then \
 		echo "Already seeded ($(ECOMMERCE_HOME)); 'make clean' to start over."; \
 	else \

@@ -18,6 +18,16 @@ def local_resources() -> dict[str, Any]:
     return {"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path())), **stores}
 
 
+def init_local() -> None:
+    """Create the local buckets and the warehouse schemas (bronze, silver, gold, ops).
+
+    Run once by ``make dev``; definitions loading does not open the DuckDB file, so a code
+    server reload never waits on a run that holds the writer lock.
+    """
+    resources = local_resources()
+    resources["warehouse"].ensure_schemas()
+
+
 def build_resources(deployment: str | None = None) -> dict[str, Any]:
     deployment = deployment or settings.deployment()
     if deployment == "local":

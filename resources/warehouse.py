@@ -75,6 +75,10 @@ class DuckDBWarehouse(Warehouse):
     def dialect(self) -> str:
         return "duckdb"
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Every run that uses the warehouse finds the medallion schemas in place.
+        self.ensure_schemas()
+
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[Any]:
         import duckdb

@@ -12,6 +12,7 @@ import pytest
 
 from resources import settings
 from resources.deployment import build_resources
+from resources.warehouse import DuckDBWarehouse
 from tests.conftest import REPO
 
 
@@ -68,3 +69,30 @@ def test_seed_from_bigquery_without_credentials_is_one_sentence(tmp_path: Path) 
     assert lines == ["seed.py: No Google Cloud credentials found: run `gcloud auth "
                      "application-default login` or set GOOGLE_APPLICATION_CREDENTIALS, then retry."]
     assert "Traceback" not in result.stderr
+
+
+def test_init_local_creates_buckets_and_schemas(ecommerce_home: Path) -> None:
+    from resources.deployment import init_local
+
+    init_local()
+    init_local()  # idempotent
+    import duckdb
+
+    with duckdb.connect(str(ecommerce_home / "warehouse.duckdb"), read_only=True) as con:
+        schemas = {r[0] for r in con.execute(
+            "SELECT schema_name FROM information_schema.schemata").fetchall()}
+    assert {"bronze", "silver", "gold", "ops"} <= schemas
+    assert sorted(p.name for p in (ecommerce_home / "buckets").iterdir()) == [
+        "archive", "inbox", "quarantine", "staging"]
+
+
+def test_warehouse_resource_sets_up_schemas_in_a_run(ecommerce_home: Path) -> None:
+    @dg.asset
+    def probe(warehouse: DuckDBWarehouse) -> list[str]:
+        rows = warehouse.query_arrow("SELECT schema_name FROM information_schema.schemata")
+        return sorted(rows["schema_name"].to_pylist())
+
+    wh = DuckDBWarehouse(path=str(ecommerce_home / "w.duckdb"))
+    result = dg.materialize([probe], resources={"warehouse": wh})
+    assert result.success
+    assert {"bronze", "silver", "gold", "ops"} <= set(result.output_for_node("probe"))

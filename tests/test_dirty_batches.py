@@ -332,3 +332,18 @@ def test_seed_to_gcs(fake_gcs: str, gcs_bucket: str, ecommerce_home: Path,
 def test_generate_without_a_seed_says_so(ecommerce_home: Path, capsys) -> None:
     assert generate_cli.main(["--days", "1"]) == 2
     assert "run seed.py first" in capsys.readouterr().err
+
+
+def test_seed_and_generate_are_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def run(home: Path, seed: str) -> dict[str, bytes]:
+        monkeypatch.setenv("ECOMMERCE_HOME", str(home))
+        assert seed_cli.main(["--scale", "0.003", "--date", "2026-11-01", "--seed", seed]) == 0
+        assert generate_cli.main(["--date", "2026-11-02", "--rows", "50"]) == 0
+        inbox = home / "buckets" / "inbox"
+        return {p.relative_to(inbox).as_posix(): p.read_bytes()
+                for p in sorted(inbox.rglob("*")) if p.is_file()}
+
+    first, again, other = run(tmp_path / "a", "5"), run(tmp_path / "b", "5"), run(tmp_path / "c", "6")
+    assert first == again
+    assert first.keys() == other.keys()
+    assert first["orders/date=2026-11-02/batch_0001.csv"] != other["orders/date=2026-11-02/batch_0001.csv"]
