@@ -89,6 +89,11 @@ class ObjectStore(dg.ConfigurableResource):
 # Local folder
 # ------------------------------------------------------------------------------------------
 
+# mkstemp creates 0600 files; objects should get the usual mode under the process umask.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_FILE_MODE = 0o666 & ~_UMASK
+
 _MD5_CACHE: dict[tuple[str, int, int], str] = {}
 _MD5_CACHE_MAX = 100_000
 
@@ -194,6 +199,7 @@ class LocalObjectStore(ObjectStore):
         try:
             with os.fdopen(fd, "wb") as fh:
                 write(fh)
+            os.chmod(tmp, _FILE_MODE)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

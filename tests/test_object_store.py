@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,6 +99,15 @@ def test_gcs_counts_listed_objects(fake_gcs: str, gcs_bucket: str) -> None:
     store.write_bytes("orders/date=2026-11-21/z.csv", b"x")
     assert len(list(store.list("orders/date=2026-11-21/"))) == 1
     assert store.objects_listed == 1
+
+
+def test_local_files_get_the_umask_mode(tmp_path: Path) -> None:
+    store = LocalObjectStore(root=str(tmp_path / "bucket"))
+    store.write_bytes("orders/a.csv", b"x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "bucket/orders/a.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in (tmp_path / "bucket/orders").iterdir()] == ["a.csv"]  # no temp left
 
 
 def test_store_for_uri(tmp_path: Path) -> None:
