@@ -43,7 +43,7 @@ def validate_key(key: str, *, allow_prefix: bool = False) -> str:
     for seg in segments:
         if seg in ("", ".", ".."):
             raise InvalidKeyError(f"object key {key!r} has an empty, '.' or '..' segment")
-        if not _KEY_SEGMENT.match(seg):
+        if not _KEY_SEGMENT.fullmatch(seg):
             raise InvalidKeyError(
                 f"object key {key!r}: segment {seg!r} has characters outside [A-Za-z0-9._=+-]")
     return key
@@ -60,7 +60,7 @@ def is_valid_key(key: str) -> bool:
 def validate_identifier(name: str) -> str:
     """Return a (possibly schema-qualified) snake_case SQL identifier, else raise."""
     parts = name.split(".") if isinstance(name, str) else [None]
-    if not 1 <= len(parts) <= 3 or not all(isinstance(p, str) and _IDENTIFIER.match(p)
+    if not 1 <= len(parts) <= 3 or not all(isinstance(p, str) and _IDENTIFIER.fullmatch(p)
                                            for p in parts):
         raise InvalidIdentifierError(f"{name!r} is not a valid snake_case SQL identifier")
     return name

@@ -23,7 +23,7 @@ from typing import BinaryIO
 import dagster as dg
 from pydantic import PrivateAttr
 
-from resources.keys import validate_key
+from resources.keys import InvalidKeyError, validate_key
 
 
 @dataclass(frozen=True)
@@ -94,12 +94,18 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 _FILE_MODE = 0o666 & ~_UMASK
 
-_MD5_CACHE: dict[tuple[str, int, int], str] = {}
+_MD5_CACHE: dict[tuple[str, int, str], str] = {}
 _MD5_CACHE_MAX = 100_000
 
 
-def _file_md5(path: Path, size: int, mtime_ns: int) -> str:
-    cache_key = (str(path), size, mtime_ns)
+def _generation(st: os.stat_result) -> str:
+    # os.replace gives every write a new inode, so (inode, mtime, ctime) changes on overwrite
+    # even where the filesystem's timestamps are coarse.
+    return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_ctime_ns}"
+
+
+def _file_md5(path: Path, st: os.stat_result) -> str:
+    cache_key = (str(path), st.st_size, _generation(st))
     cached = _MD5_CACHE.get(cache_key)
     if cached is None:
         digest = hashlib.md5(usedforsecurity=False)
@@ -125,7 +131,12 @@ class LocalObjectStore(ObjectStore):
         return Path(self.root).expanduser().absolute()
 
     def _path(self, key: str) -> Path:
-        return self._root() / validate_key(key)
+        root = self._root()
+        path = root / validate_key(key)
+        # A symlink inside the bucket must not lead outside it.
+        if not path.resolve().is_relative_to(root.resolve()):
+            raise InvalidKeyError(f"object key {key!r} resolves outside the bucket")
+        return path
 
     def uri(self, key: str = "") -> str:
         return (self._root() / key).as_uri() if key else self._root().as_uri()
@@ -134,8 +145,8 @@ class LocalObjectStore(ObjectStore):
         return ObjectInfo(
             key=key,
             size=st.st_size,
-            md5=_file_md5(path, st.st_size, st.st_mtime_ns),
-            generation=str(st.st_mtime_ns),
+            md5=_file_md5(path, st),
+            generation=_generation(st),
             updated=dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC),
         )
 
@@ -145,7 +156,7 @@ class LocalObjectStore(ObjectStore):
         # Walk only the deepest folder the prefix names, never the whole bucket.
         folder_part = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
         start = root / folder_part if folder_part else root
-        if not start.is_dir():
+        if not start.is_dir() or not start.resolve().is_relative_to(root.resolve()):
             return
         stack = [start]
         found: list[tuple[str, Path]] = []
@@ -160,6 +171,7 @@ class LocalObjectStore(ObjectStore):
                         if (rel + "/").startswith(prefix) or prefix.startswith(rel + "/"):
                             stack.append(Path(entry.path))
                     elif entry.is_file(follow_symlinks=False) and rel.startswith(prefix):
+                        # Symlinks are neither walked nor listed: they could lead outside.
                         found.append((rel, Path(entry.path)))
         for rel, path in sorted(found):
             try:

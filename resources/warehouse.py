@@ -125,7 +125,9 @@ class DuckDBWarehouse(Warehouse):
     @staticmethod
     def _source(conn: Any, data: ArrowLike | str | os.PathLike) -> str:
         """Expose ``data`` to SQL as a relation name (Arrow) or a read_parquet() call."""
-        if isinstance(data, pa.Table | pa.RecordBatchReader):
+        if isinstance(data, pa.RecordBatchReader):
+            data = data.read_all()  # a reader can be scanned once; loads scan twice
+        if isinstance(data, pa.Table):
             conn.register("_incoming", data)
             return "_incoming"
         path = str(data).replace("'", "''")
@@ -158,12 +160,19 @@ class DuckDBWarehouse(Warehouse):
                           data: ArrowLike | str | os.PathLike) -> int:
         schema, _ = _split(table)
         column = validate_identifier(partition_column)
+        if partition_value is None:
+            raise ValueError("partition_value must not be None")
         with self.connect() as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             src = self._source(conn, data)
             # One transaction: DELETE + INSERT commit together or not at all.
             conn.execute("BEGIN TRANSACTION")
             try:
+                stray = conn.execute(f"SELECT count(*) FROM {src} WHERE {column} IS DISTINCT "
+                                     f"FROM ?", [partition_value]).fetchone()[0]
+                if stray:
+                    raise ValueError(f"{stray} rows of the data are not in partition "
+                                     f"{column} = {partition_value!r}")
                 conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS "
                              f"SELECT * FROM {src} LIMIT 0")
                 conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [partition_value])

@@ -53,3 +53,14 @@ def test_valid_identifiers(name: str) -> None:
 def test_invalid_identifiers(name: str) -> None:
     with pytest.raises(InvalidIdentifierError):
         validate_identifier(name)
+
+
+@pytest.mark.parametrize("key", ["a/x\n", "x\n", "orders/a.csv\r"])
+def test_line_breaks_are_rejected(key: str) -> None:
+    with pytest.raises(InvalidKeyError):
+        validate_key(key)
+
+
+def test_identifier_with_trailing_newline_is_rejected() -> None:
+    with pytest.raises(InvalidIdentifierError):
+        validate_identifier("bronze.t\n")

@@ -110,6 +110,22 @@ def test_local_files_get_the_umask_mode(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "bucket/orders").iterdir()] == ["a.csv"]  # no temp left
 
 
+def test_symlinks_cannot_lead_outside_the_bucket(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.csv").write_bytes(b"secret")
+    root = tmp_path / "bucket"
+    root.mkdir()
+    (root / "link").symlink_to(outside, target_is_directory=True)
+    store = LocalObjectStore(root=str(root))
+    with pytest.raises(InvalidKeyError):
+        store.read_bytes("link/secret.csv")
+    with pytest.raises(InvalidKeyError):
+        store.write_bytes("link/new.csv", b"x")
+    assert not (outside / "new.csv").exists()
+    assert list(store.list("link/")) == [] and list(store.list()) == []
+
+
 def test_store_for_uri(tmp_path: Path) -> None:
     assert isinstance(store_for_uri(str(tmp_path)), LocalObjectStore)
     gcs = store_for_uri("gs://my-bucket/landing/zone")

@@ -99,3 +99,21 @@ def test_waits_for_another_process_holding_the_lock(warehouse: DuckDBWarehouse) 
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_replace_partition_rejects_rows_of_other_partitions(warehouse: DuckDBWarehouse) -> None:
+    warehouse.replace_partition("bronze.t", "landing_date", "2026-11-01", day("2026-11-01", 2))
+    mixed = pa.concat_tables([day("2026-11-01", 2), day("2026-11-02", 1)])
+    with pytest.raises(ValueError, match="1 rows of the data are not in partition"):
+        warehouse.replace_partition("bronze.t", "landing_date", "2026-11-01", mixed)
+    with pytest.raises(ValueError, match="must not be None"):
+        warehouse.replace_partition("bronze.t", "landing_date", None, day("2026-11-01", 1))
+    assert counts(warehouse, "bronze.t") == {"2026-11-01": 2}
+
+
+def test_record_batch_readers_load(warehouse: DuckDBWarehouse) -> None:
+    reader = pa.RecordBatchReader.from_batches(day("d", 1).schema, day("2026-11-01", 4).to_batches())
+    assert warehouse.load_table("ops.r", reader) == 4
+    reader = pa.RecordBatchReader.from_batches(day("d", 1).schema, day("2026-11-02", 3).to_batches())
+    assert warehouse.replace_partition("ops.r", "landing_date", "2026-11-02", reader) == 3
+    assert counts(warehouse, "ops.r") == {"2026-11-01": 4, "2026-11-02": 3}
