@@ -226,31 +226,53 @@ def test_batches_continue_ids_and_reference_existing_rows(thelook) -> None:
     start = dt.datetime.combine(day, dt.time(), dt.UTC)
     created = t["users"]["created_at"].to_pylist()
     assert min(created) >= start and max(created) < start + dt.timedelta(days=1)
-    assert batch.new_rows["orders"] == 400 and batch.updated_rows["orders"] == 80
+    assert batch.new_rows["orders"] == 400 and batch.updated_rows["orders"] <= 80
     assert state.next_ids["orders"] == ids_before["orders"] + 400
+    # The next day, yesterday's open orders move forward: a full share of updates.
+    nxt = make_batch(state, day + dt.timedelta(days=1), n_orders=400, n_users=10,
+                     n_products=1, rng=np.random.default_rng(2))
+    assert nxt.updated_rows["orders"] == 80
 
 
 def test_updates_are_later_versions_that_move_orders_forward(thelook) -> None:
     state = state_from(thelook)
-    seeded = {r["order_id"]: r for r in thelook["orders"].to_pylist()}
-    history: dict[int, list[str]] = {}
-    for offset in (1, 2, 3):
-        batch = make_batch(state, AS_OF + dt.timedelta(days=offset), n_orders=2000,
-                           n_users=100, n_products=1, rng=np.random.default_rng(offset))
-        orders = batch.tables["orders"].to_pylist()
+    history: dict[int, list[dict]] = {}
+    for offset in (1, 2, 3, 4):
+        before = {r["order_id"]: r for r in state.tables["orders"].to_pylist()}
+        day = AS_OF + dt.timedelta(days=offset)
+        day_start = dt.datetime.combine(day, dt.time(), dt.UTC)
+        batch = make_batch(state, day, n_orders=1000, n_users=100, n_products=1,
+                           rng=np.random.default_rng(offset))
         items = batch.tables["order_items"]
-        for o in orders:
-            if o["order_id"] in seeded:
-                history.setdefault(o["order_id"], []).append(o["status"])
-                item_status = set(items.filter(pa.compute.equal(items["order_id"], o["order_id"]))
-                                  ["status"].to_pylist())
-                assert item_status == {o["status"]}
-    assert history
-    for order_id, statuses in history.items():
-        chain = [seeded[order_id]["status"], *statuses]
-        assert chain in (["Processing", "Shipped"], ["Shipped", "Complete"],
-                         ["Processing", "Shipped", "Complete"]), chain
-    assert any(len(s) == 2 for s in history.values()), "no order moved twice across days"
+        for o in batch.tables["orders"].to_pylist():
+            if o["order_id"] not in before:
+                continue
+            prev = before[o["order_id"]]
+            history.setdefault(o["order_id"], [prev]).append(o)
+            assert (prev["status"], o["status"]) in (("Processing", "Shipped"),
+                                                     ("Shipped", "Complete"))
+            # THELOOK's windows still hold, and the new step happened during the day.
+            assert dt.timedelta(0) <= o["shipped_at"] - o["created_at"] < dt.timedelta(days=3)
+            if o["status"] == "Complete":
+                assert o["shipped_at"] == prev["shipped_at"]
+                assert dt.timedelta(0) <= o["delivered_at"] - o["shipped_at"] < dt.timedelta(days=5)
+                assert day_start <= o["delivered_at"] < day_start + dt.timedelta(days=1)
+            else:
+                assert o["delivered_at"] is None
+                assert day_start <= o["shipped_at"] < day_start + dt.timedelta(days=1)
+            assert o["returned_at"] is None and o["created_at"] == prev["created_at"]
+            mine = items.filter(pa.compute.equal(items["order_id"], o["order_id"])).to_pylist()
+            assert len(mine) == o["num_of_item"]
+            assert all(i["status"] == o["status"] and i["shipped_at"] == o["shipped_at"]
+                       and i["delivered_at"] == o["delivered_at"] for i in mine)
+    assert len(history) > 500
+    assert any(len(h) == 3 for h in history.values()), "no order went Processing->Shipped->Complete"
+
+
+def test_batch_with_no_new_users_still_builds(thelook) -> None:
+    batch = make_batch(state_from(thelook), AS_OF + dt.timedelta(days=1), n_orders=5,
+                       n_users=0, n_products=0, rng=np.random.default_rng(4))
+    assert batch.tables["users"].num_rows == 0 and batch.tables["orders"].num_rows >= 5
 
 
 # --------------------------------------------------------------------------------------
@@ -347,3 +369,35 @@ def test_seed_and_generate_are_deterministic(tmp_path: Path, monkeypatch: pytest
     assert first == again
     assert first.keys() == other.keys()
     assert first["orders/date=2026-11-02/batch_0001.csv"] != other["orders/date=2026-11-02/batch_0001.csv"]
+
+
+def test_generate_refuses_bad_sizes_and_earlier_days(ecommerce_home: Path, capsys) -> None:
+    assert seed_cli.main(["--scale", "0.002", "--date", "2026-11-01"]) == 0
+    for bad in (["--rows", "0"], ["--rows", "-3"], ["--fraction", "0"], ["--days", "0"]):
+        with pytest.raises(SystemExit) as exc:
+            generate_cli.main(["--date", "2026-11-02", *bad])
+        assert exc.value.code == 2
+    assert generate_cli.main(["--date", "2026-11-05", "--rows", "20"]) == 0
+    capsys.readouterr()
+    for day in ("2026-11-03", "2026-11-05"):
+        assert generate_cli.main(["--date", day, "--rows", "20"]) == 2
+        assert "batches must land after 2026-11-05" in capsys.readouterr().err
+    assert generate_cli.main(["--date", "2026-11-06", "--rows", "20"]) == 0
+
+
+def test_manifest_timestamp_counts_match_the_file(ecommerce_home: Path) -> None:
+    assert seed_cli.main(["--scale", "0.005", "--date", "2026-11-01"]) == 0
+    assert generate_cli.main(["--date", "2026-11-02", "--rows", "400",
+                              "--tables", "orders,events"]) == 0
+    manifest = json.loads(next((ecommerce_home / "generator/manifests").glob("batch-*")).read_text())
+    assert manifest["tables_not_written"] == ["distribution_centers", "products", "users",
+                                              "order_items", "inventory_items"]
+    for f in manifest["files"]:
+        raw = read_raw_csv(ecommerce_home / "buckets/inbox" / f["key"]).to_pylist()
+        distinct = {tuple(r.items()) for r in raw}
+        seen = {fmt.name: 0 for fmt in TIMESTAMP_FORMATS}
+        for row in distinct:
+            for col, value in row:
+                if col.endswith("_at") and value not in NULL_SENTINELS and value not in BAD_TIMESTAMPS:
+                    seen[parse_reference(value)[0]] += 1
+        assert seen == {fmt.name: f[f"timestamp_format.{fmt.name}"] for fmt in TIMESTAMP_FORMATS}

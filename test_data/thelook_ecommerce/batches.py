@@ -37,23 +37,33 @@ def _seconds(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 def _updates(rng: np.random.Generator, state: GeneratorState, n: int, day_start: int,
              ) -> tuple[pa.Table, pa.Table]:
-    """Later versions of up to ``n`` open orders (and their items), stamped during the day."""
+    """Later versions of up to ``n`` open orders (and their items), stamped during the day.
+
+    Only orders whose next step can happen today within THELOOK's windows qualify:
+    Processing -> Shipped within 3 days of created_at, Shipped -> Complete within 5 days
+    of shipped_at. So recent orders (typically yesterday's batch) move forward.
+    """
+    day_end = day_start + syn.DAY
     orders = state.tables["orders"]
     status = orders["status"].to_numpy(zero_copy_only=False)
     created = _seconds(orders["created_at"])
     shipped = _seconds(orders["shipped_at"])
-    candidates = np.flatnonzero(((status == "Processing") & (created < day_start)) |
-                                ((status == "Shipped") & (shipped < day_start)))
+    processing = status == "Processing"
+    # Window of the next timestamp: [lo, hi) intersected with today.
+    lo = np.where(processing, np.maximum(created, day_start), np.maximum(shipped, day_start))
+    hi = np.where(processing, np.minimum(created + 3 * syn.DAY, day_end),
+                  np.minimum(shipped + 5 * syn.DAY, day_end))
+    open_ = processing | ((status == "Shipped") & (shipped >= 0))
+    candidates = np.flatnonzero(open_ & (hi > lo) & (created < day_start))
     if n == 0 or len(candidates) == 0:
         return orders.slice(0, 0), state.tables["order_items"].slice(0, 0)
     rows = np.sort(rng.choice(candidates, size=min(n, len(candidates)), replace=False))
     picked = orders.take(pa.array(rows))
-    was_processing = picked["status"].to_numpy(zero_copy_only=False) == "Processing"
-    when = day_start + rng.integers(0, 19 * 3600, len(rows))
+    was_processing = processing[rows]
+    when = lo[rows] + (rng.random(len(rows)) * (hi[rows] - lo[rows])).astype(np.int64)
     new_status = np.where(was_processing, "Shipped", "Complete")
-    new_shipped = np.where(was_processing, when, _seconds(picked["shipped_at"]))
-    old_delivered = _seconds(picked["delivered_at"])
-    new_delivered = np.where(was_processing, old_delivered, when)
+    new_shipped = np.where(was_processing, when, shipped[rows])
+    new_delivered = np.where(was_processing, -1, when)
     updated = (picked
                .set_column(2, "status", pa.array(new_status))
                .set_column(picked.schema.get_field_index("shipped_at"), "shipped_at",
@@ -148,5 +158,6 @@ def make_batch(state: GeneratorState, date: dt.date, n_orders: int, n_users: int
                         ("inventory_items", sales.inventory_items), ("events", events)):
         ids[name] += table.num_rows
     state.batches += 1
+    state.last_date = date.isoformat()
     return Batch(date=date, tables=tables, new_rows=new_rows,
                  updated_rows={k: updated_rows.get(k, 0) for k in tables})

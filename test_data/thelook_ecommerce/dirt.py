@@ -86,7 +86,7 @@ def _pick(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
 
 
 def _render_timestamps(col: pa.ChunkedArray, rng: np.random.Generator,
-                       counts: Counter) -> pa.Array:
+                       counts: Counter, replaced: np.ndarray) -> pa.Array:
     seconds = col.combine_chunks().cast(pa.timestamp("s", tz="UTC"))
     variants = []
     for fmt in TIMESTAMP_FORMATS:
@@ -95,7 +95,7 @@ def _render_timestamps(col: pa.ChunkedArray, rng: np.random.Generator,
         else:
             variants.append(pc.strftime(seconds, format=fmt.strftime, locale="C"))
     choice = rng.integers(0, len(variants), len(seconds))
-    valid = ~np.asarray(seconds.is_null())
+    valid = ~np.asarray(seconds.is_null()) & ~replaced  # replaced: malformed on purpose
     for i, fmt in enumerate(TIMESTAMP_FORMATS):
         counts[f"timestamp_format.{fmt.name}"] += int(((choice == i) & valid).sum())
     return pc.choose(pa.array(choice, pa.int8()), *variants)
@@ -174,8 +174,9 @@ def make_dirty(table_name: str, clean: pa.Table, rng: np.random.Generator,
             counts["injected_nulls"] += int(inject.sum())
             col = pc.if_else(pa.array(inject), pa.scalar(None, col.type), col)
         if pa.types.is_timestamp(field_.type):
+            replaced = bad_ts_rows if name == first_ts else np.zeros(n, bool)
             values = _render_timestamps(pa.chunked_array([col]) if isinstance(col, pa.Array)
-                                        else col, rng, counts)
+                                        else col, rng, counts, replaced)
         elif name in prices:
             values = _render_price(pa.chunked_array([col]) if isinstance(col, pa.Array)
                                    else col, rng, rates.currency, counts)

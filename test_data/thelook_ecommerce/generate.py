@@ -33,6 +33,10 @@ from test_data.thelook_ecommerce.synthetic import TABLES
 from test_data.thelook_ecommerce.writers import FORMATS, write_table
 
 
+class GenerateError(Exception):
+    """A request the generator refuses, reported as one sentence."""
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--date", type=dt.date.fromisoformat, default=dt.datetime.now(dt.UTC).date(),
@@ -56,6 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"unknown tables {unknown}; choose from {', '.join(TABLES)}")
     if args.days < 1:
         p.error("--days must be at least 1")
+    if args.rows is not None and args.rows < 1:
+        p.error("--rows must be at least 1")
+    if not args.fraction > 0:
+        p.error("--fraction must be positive")
     return args
 
 
@@ -67,8 +75,11 @@ def generate(args: argparse.Namespace) -> list[dict]:
     store = store_for_uri(dest)
     manifests = []
     first = args.date - dt.timedelta(days=args.days - 1)
-    if first < seed_date:
-        raise SystemExit(f"generate.py: batches must land on or after the seed date {seed_date}")
+    # Days only move forward: an earlier day could hold orders older than their users.
+    after = dt.date.fromisoformat(state.last_date) if state.last_date else seed_date
+    if first < after or (state.last_date and first == after):
+        raise GenerateError(f"batches must land after {after} (the seed or the last batch); "
+                            f"got {first}")
     for offset in range(args.days):
         started = time.perf_counter()
         date = first + dt.timedelta(days=offset)
@@ -91,8 +102,12 @@ def generate(args: argparse.Namespace) -> list[dict]:
                 "new_rows": batch.new_rows[name], "updated_rows": batch.updated_rows[name],
                 **dirty.counts,
             })
+        # With --tables, the other tables' rows are generated (ids stay unique) but not
+        # landed: the manifest says so, since their children will reference them.
+        not_written = [t for t in TABLES if t not in args.tables]
         manifest = {"kind": "batch", "batch": seq, "date": date.isoformat(), "dest": store.uri(),
                     "format": args.format, "gzip": args.gzip, "files": files,
+                    "tables_not_written": not_written,
                     "seconds": round(time.perf_counter() - started, 2)}
         state.save(state_dir)  # only after the files are written
         path = state_dir / "manifests" / f"batch-{date.isoformat()}-{seq:04d}.json"
@@ -106,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         manifests = generate(args)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, GenerateError) as exc:
         print(f"generate.py: {exc}", file=sys.stderr)
         return 2
     for m in manifests:

@@ -81,7 +81,9 @@ def from_bigquery(project: str | None, limit: int | None) -> dict[str, pa.Table]
         if limit:
             sql += f" LIMIT {int(limit)}"
         try:
-            tables[name] = client.query(sql).to_arrow()
+            table = client.query(sql).to_arrow()
+            # The generator looks rows up by key (searchsorted): keep tables in key order.
+            tables[name] = table.sort_by(synthetic.KEY_COLUMN[name])
         except Exception as exc:
             raise SeedError(f"Reading {BIGQUERY_DATASET}.{name} failed: "
                             f"{str(exc).splitlines()[0]}") from exc
@@ -105,7 +107,9 @@ def seed(args: argparse.Namespace) -> dict:
             args.max_rows_per_file)]
 
     state_dir = args.state_dir or settings.generator_state_dir()
-    state = GeneratorState(scale=args.scale, seed=args.seed, seed_date=args.date.isoformat(),
+    # From BigQuery, the "scale" is how big the copy is relative to the real orders table.
+    scale = args.scale if args.source == "synthetic" else tables["orders"].num_rows / 125_000
+    state = GeneratorState(scale=scale, seed=args.seed, seed_date=args.date.isoformat(),
                            next_ids=next_ids_after(tables),
                            tables={t: tables[t] for t in tables if t not in ("events",
                                                                             "inventory_items")})

@@ -26,6 +26,7 @@ class GeneratorState:
     next_ids: dict[str, int]
     batches: int = 0
     tables: dict[str, pa.Table] = field(default_factory=dict)
+    last_date: str | None = None  # landing date of the latest batch
 
     @classmethod
     def load(cls, directory: Path) -> GeneratorState:
@@ -34,19 +35,33 @@ class GeneratorState:
             raise FileNotFoundError(
                 f"no generator state in {directory}: run seed.py first (or pass --state-dir)")
         meta = json.loads(meta_path.read_text())
-        tables = {t: pq.read_table(directory / f"{t}.parquet") for t in KEPT_TABLES}
+        version = meta.get("version", 0)
+        tables = {t: pq.read_table(directory / f"{t}.v{version}.parquet") for t in KEPT_TABLES}
         return cls(scale=meta["scale"], seed=meta["seed"], seed_date=meta["seed_date"],
-                   next_ids=meta["next_ids"], batches=meta["batches"], tables=tables)
+                   next_ids=meta["next_ids"], batches=meta["batches"], tables=tables,
+                   last_date=meta.get("last_date"))
 
     def save(self, directory: Path) -> None:
+        """Write the tables under a new version, then switch state.json to it atomically.
+
+        state.json is the commit point: a crash before its rename leaves the previous
+        version intact (ids are never reused); older versions are removed afterwards.
+        """
         directory.mkdir(parents=True, exist_ok=True)
+        old = directory / "state.json"
+        previous = json.loads(old.read_text()).get("version", 0) if old.exists() else -1
+        version = previous + 1
         for name in KEPT_TABLES:
-            pq.write_table(self.tables[name], directory / f"{name}.parquet")
+            pq.write_table(self.tables[name], directory / f"{name}.v{version}.parquet")
         meta = {"scale": self.scale, "seed": self.seed, "seed_date": self.seed_date,
-                "next_ids": self.next_ids, "batches": self.batches}
+                "next_ids": self.next_ids, "batches": self.batches,
+                "last_date": self.last_date, "version": version}
         tmp = directory / "state.json.tmp"
         tmp.write_text(json.dumps(meta, indent=2))
-        tmp.replace(directory / "state.json")
+        tmp.replace(old)
+        for stale in directory.glob("*.v*.parquet"):
+            if not stale.name.endswith(f".v{version}.parquet"):
+                stale.unlink()
 
 
 def next_ids_after(tables: dict[str, pa.Table]) -> dict[str, int]:

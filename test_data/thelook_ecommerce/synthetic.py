@@ -413,6 +413,12 @@ def _events_table(rng: np.random.Generator, session_of_event: np.ndarray, seq: n
     })
 
 
+def _empty_events() -> pa.Table:
+    types = {"id": pa.int64(), "user_id": pa.int64(), "sequence_number": pa.int64(),
+             "created_at": TS}
+    return pa.table({c: pa.array([], types.get(c, pa.string())) for c in COLUMNS["events"]})
+
+
 def events_for_items(rng: np.random.Generator, sales: Sales, users_tbl: pa.Table,
                      products_tbl: pa.Table) -> pa.Table:
     """Purchase sessions: one per order item, each walking its whole order.
@@ -423,6 +429,8 @@ def events_for_items(rng: np.random.Generator, sales: Sales, users_tbl: pa.Table
     """
     items = sales.order_items
     orders = sales.orders
+    if items.num_rows == 0:
+        return _empty_events()
     n_items_of_order = orders["num_of_item"].to_numpy()
     # order row of each item: items are grouped by order in order_id order.
     order_id_first = orders["order_id"].to_numpy()[0] if len(orders) else 0
@@ -462,6 +470,8 @@ def anonymous_events(rng: np.random.Generator, user_rows: np.ndarray, users_tbl:
                      products_tbl: pa.Table, horizon_s: int) -> pa.Table:
     """Five anonymous sessions per given user (user_id null), events 0–30 min apart."""
     n_sessions = len(user_rows) * ref.ANONYMOUS_SESSIONS_PER_USER
+    if n_sessions == 0:
+        return _empty_events()
     sess_user_row = np.repeat(user_rows, ref.ANONYMOUS_SESSIONS_PER_USER)
     shapes = ref.ANONYMOUS_SESSION_SHAPES
     shape = rng.integers(0, len(shapes), n_sessions)
