@@ -248,3 +248,37 @@ def test_determinism_by_seed() -> None:
         assert a[t].equals(b[t]), t
     assert not a["orders"].equals(c["orders"])
     assert not a["events"].equals(c["events"])
+
+
+def test_purchase_events_point_at_their_order_items_products(thelook_db) -> None:
+    # Every product event of a purchase session is one of its order's products.
+    stray = one(thelook_db, """
+        WITH s AS (SELECT e.session_id, e.uri, e.event_type, e.created_at, e.user_id FROM events e
+                   WHERE e.user_id IS NOT NULL AND e.event_type = 'product'),
+             p AS (SELECT session_id, any_value(created_at) FILTER (event_type = 'purchase') t
+                   FROM events WHERE user_id IS NOT NULL GROUP BY 1)
+        SELECT count(*) FROM s JOIN p USING (session_id)
+        WHERE NOT EXISTS (
+            SELECT 1 FROM order_items i
+            WHERE i.user_id = s.user_id AND s.uri = '/product/' || i.product_id
+              AND i.order_id IN (SELECT order_id FROM order_items WHERE created_at = p.t))""")
+    assert stray == 0
+
+
+def test_unsold_units_and_country_mix(thelook_db) -> None:
+    unsold = one(thelook_db, "SELECT count(*) FROM inventory_items WHERE sold_at IS NULL")
+    items = one(thelook_db, "SELECT count(*) FROM order_items")
+    expected = sum(k * w for k, w in ref.UNSOLD_UNITS_WEIGHTS.items())  # 1.7
+    assert unsold / items == pytest.approx(expected, rel=0.03)
+    country = shares(thelook_db, "SELECT country, count(*) FROM users GROUP BY 1")
+    for name, weight, _ in ref.COUNTRIES:
+        assert country.get(name, 0.0) == pytest.approx(weight, abs=0.02), name
+
+
+def test_category_mean_prices_follow_the_catalogue(thelook_db) -> None:
+    means = dict(((d, c), m) for d, c, m in thelook_db.execute(
+        "SELECT department, category, avg(retail_price) FROM products GROUP BY ALL").fetchall())
+    socks = means[("Women", "Socks & Hosiery")]
+    coats = means[("Men", "Outerwear & Coats")]
+    assert socks < 25 and coats > 110  # ≈$17 and ≈$149 in the real catalogue
+    assert min(means, key=means.get) in {("Women", "Socks & Hosiery"), ("Men", "Socks")}
