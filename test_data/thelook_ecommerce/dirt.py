@@ -85,9 +85,9 @@ def _pick(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     return rng.random(n) < rate
 
 
-def _render_timestamps(col: pa.ChunkedArray, rng: np.random.Generator,
+def _render_timestamps(col: pa.Array, rng: np.random.Generator,
                        counts: Counter, replaced: np.ndarray) -> pa.Array:
-    seconds = col.combine_chunks().cast(pa.timestamp("s", tz="UTC"))
+    seconds = col.cast(pa.timestamp("s", tz="UTC"))
     variants = []
     for fmt in TIMESTAMP_FORMATS:
         if fmt.strftime is None:
@@ -101,9 +101,8 @@ def _render_timestamps(col: pa.ChunkedArray, rng: np.random.Generator,
     return pc.choose(pa.array(choice, pa.int8()), *variants)
 
 
-def _render_price(col: pa.ChunkedArray, rng: np.random.Generator, rate: float,
+def _render_price(usd: pa.Array, rng: np.random.Generator, rate: float,
                   counts: Counter) -> pa.Array:
-    usd = col.combine_chunks()
     n = len(usd)
     marked = _pick(rng, n, rate)
     # $ gets 40% of marked values, the three others 20% each.
@@ -168,21 +167,18 @@ def make_dirty(table_name: str, clean: pa.Table, rng: np.random.Generator,
 
     columns = {}
     for field_ in clean.schema:
-        name, col = field_.name, clean[field_.name]
+        name, col = field_.name, clean[field_.name].combine_chunks()
         if name in injectable:
             inject = _pick(rng, n, rates.injected_nulls) & ~np.asarray(col.is_null())
             counts["injected_nulls"] += int(inject.sum())
             col = pc.if_else(pa.array(inject), pa.scalar(None, col.type), col)
         if pa.types.is_timestamp(field_.type):
             replaced = bad_ts_rows if name == first_ts else np.zeros(n, bool)
-            values = _render_timestamps(pa.chunked_array([col]) if isinstance(col, pa.Array)
-                                        else col, rng, counts, replaced)
+            values = _render_timestamps(col, rng, counts, replaced)
         elif name in prices:
-            values = _render_price(pa.chunked_array([col]) if isinstance(col, pa.Array)
-                                   else col, rng, rates.currency, counts)
+            values = _render_price(col, rng, rates.currency, counts)
         else:
-            values = (col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col)
-            values = values.cast(pa.string())
+            values = col.cast(pa.string())
             if pa.types.is_string(field_.type):
                 if name in cased:
                     values = _mixed_case(values, rng, rates.mixed_case, counts)

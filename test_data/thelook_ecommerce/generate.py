@@ -26,6 +26,7 @@ import numpy as np
 
 from resources import settings
 from resources.object_store import store_for_uri
+from test_data.thelook_ecommerce import reference as ref
 from test_data.thelook_ecommerce.batches import make_batch
 from test_data.thelook_ecommerce.dirt import DirtRates, make_dirty
 from test_data.thelook_ecommerce.state import GeneratorState
@@ -76,9 +77,11 @@ def generate(args: argparse.Namespace) -> list[dict]:
     manifests = []
     first = args.date - dt.timedelta(days=args.days - 1)
     # Days only move forward: an earlier day could hold orders older than their users.
-    after = dt.date.fromisoformat(state.last_date) if state.last_date else seed_date
-    if first < after or (state.last_date and first == after):
-        raise GenerateError(f"batches must land after {after} (the seed or the last batch); "
+    if state.last_date and first <= dt.date.fromisoformat(state.last_date):
+        raise GenerateError(f"batches must land after {state.last_date} (the last batch); "
+                            f"got {first}")
+    if first < seed_date:
+        raise GenerateError(f"batches must land on or after the seed date {seed_date}; "
                             f"got {first}")
     for offset in range(args.days):
         started = time.perf_counter()
@@ -86,7 +89,7 @@ def generate(args: argparse.Namespace) -> list[dict]:
         seq = state.batches + 1
         seed = args.seed if args.seed is not None else state.seed
         rng = np.random.default_rng([seed, date.toordinal(), seq])
-        seeded_orders = max(1, round(125_000 * state.scale))
+        seeded_orders = max(1, round(ref.ORDERS_AT_SCALE_1 * state.scale))
         n_orders = args.rows if args.rows is not None else max(1, round(args.fraction *
                                                                         seeded_orders))
         n_users = max(1, round(0.8 * n_orders))

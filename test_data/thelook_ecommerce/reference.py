@@ -244,3 +244,4 @@ EMAIL_DOMAINS: list[str] = ["example.com", "example.net", "example.org"]
 USERS_AT_SCALE_1 = 100_000
 ORDERING_USER_SHARE = 0.80
 ORDERS_PER_USER = 1.25
+ORDERS_AT_SCALE_1 = round(USERS_AT_SCALE_1 * ORDERS_PER_USER)  # ~125,000

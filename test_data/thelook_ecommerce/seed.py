@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from resources import settings
 from resources.object_store import store_for_uri
+from test_data.thelook_ecommerce import reference as ref
 from test_data.thelook_ecommerce import synthetic
 from test_data.thelook_ecommerce.state import GeneratorState, next_ids_after
 from test_data.thelook_ecommerce.writers import FORMATS, write_table
@@ -108,7 +109,7 @@ def seed(args: argparse.Namespace) -> dict:
 
     state_dir = args.state_dir or settings.generator_state_dir()
     # From BigQuery, the "scale" is how big the copy is relative to the real orders table.
-    scale = args.scale if args.source == "synthetic" else tables["orders"].num_rows / 125_000
+    scale = args.scale if args.source == "synthetic" else tables["orders"].num_rows / ref.ORDERS_AT_SCALE_1
     state = GeneratorState(scale=scale, seed=args.seed, seed_date=args.date.isoformat(),
                            next_ids=next_ids_after(tables),
                            tables={t: tables[t] for t in tables if t not in ("events",

@@ -433,8 +433,7 @@ def events_for_items(rng: np.random.Generator, sales: Sales, users_tbl: pa.Table
         return _empty_events()
     n_items_of_order = orders["num_of_item"].to_numpy()
     # order row of each item: items are grouped by order in order_id order.
-    order_id_first = orders["order_id"].to_numpy()[0] if len(orders) else 0
-    item_order_row = items["order_id"].to_numpy() - order_id_first
+    item_order_row = items["order_id"].to_numpy() - orders["order_id"].to_numpy()[0]
     n_in_order = n_items_of_order[item_order_row]
     sess_len = np.where(n_in_order == 1, 5, 3 * n_in_order + 1)
     n_sessions = len(items)
