@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ecommerce_assets.bronze.assets import bronze_assets
 from resources.deployment import build_resources
 
 defs = dg.Definitions(
+    assets=[*bronze_assets],
     resources=build_resources(),
 )

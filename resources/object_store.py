@@ -10,6 +10,7 @@ record (rather than silently skip) badly named objects.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -43,8 +44,13 @@ class ObjectStore(dg.ConfigurableResource):
     def uri(self, key: str = "") -> str:
         raise NotImplementedError
 
-    def list(self, prefix: str = "", *, page_size: int | None = None) -> Iterator[ObjectInfo]:
-        """Objects whose key starts with ``prefix``, in key order."""
+    def list(self, prefix: str = "", *, page_size: int | None = None,
+             recursive: bool = True) -> Iterator[ObjectInfo]:
+        """Objects whose key starts with ``prefix``, in key order.
+
+        ``recursive=False`` lists only objects directly under the folder ``prefix`` names
+        (no '/' after it), like a GCS listing with delimiter '/'.
+        """
         raise NotImplementedError
 
     def list_prefixes(self, prefix: str = "") -> list[str]:
@@ -60,6 +66,14 @@ class ObjectStore(dg.ConfigurableResource):
     def open(self, key: str) -> BinaryIO:
         """A binary stream over the object, for reading large objects without loading them."""
         raise NotImplementedError
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        """A local file with the object's content, for readers that need a path."""
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(tmp) / Path(key).name
+            self.download_file(key, local)
+            yield local
 
     def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
         raise NotImplementedError
@@ -150,7 +164,8 @@ class LocalObjectStore(ObjectStore):
             updated=dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC),
         )
 
-    def list(self, prefix: str = "", *, page_size: int | None = None) -> Iterator[ObjectInfo]:
+    def list(self, prefix: str = "", *, page_size: int | None = None,
+             recursive: bool = True) -> Iterator[ObjectInfo]:
         validate_key(prefix, allow_prefix=True)
         root = self._root()
         # Walk only the deepest folder the prefix names, never the whole bucket.
@@ -168,6 +183,8 @@ class LocalObjectStore(ObjectStore):
                         continue
                     rel = Path(entry.path).relative_to(root).as_posix()
                     if entry.is_dir(follow_symlinks=False):
+                        if not recursive and (rel + "/").startswith(prefix):
+                            continue
                         if (rel + "/").startswith(prefix) or prefix.startswith(rel + "/"):
                             stack.append(Path(entry.path))
                     elif entry.is_file(follow_symlinks=False) and rel.startswith(prefix):
@@ -200,6 +217,10 @@ class LocalObjectStore(ObjectStore):
 
     def read_bytes(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+    @contextlib.contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        yield self._path(key)  # already a local file: no copy
 
     def open(self, key: str) -> BinaryIO:
         return open(self._path(key), "rb")
@@ -308,10 +329,12 @@ class GCSObjectStore(ObjectStore):
         return ObjectInfo(key=blob.name[len(self._base()):], size=int(blob.size or 0), md5=md5,
                           generation=str(blob.generation), updated=updated.astimezone(dt.UTC))
 
-    def list(self, prefix: str = "", *, page_size: int | None = None) -> Iterator[ObjectInfo]:
+    def list(self, prefix: str = "", *, page_size: int | None = None,
+             recursive: bool = True) -> Iterator[ObjectInfo]:
         validate_key(prefix, allow_prefix=True)
         blobs = self._gcs().list_blobs(self.bucket, prefix=self._base() + prefix,
-                                       page_size=page_size)
+                                       page_size=page_size,
+                                       delimiter=None if recursive else "/")
         for blob in blobs:
             self._objects_listed += 1
             yield self._info(blob)

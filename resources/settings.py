@@ -39,3 +39,8 @@ def bucket_path(bucket: str) -> Path:
 
 def generator_state_dir() -> Path:
     return ecommerce_home() / "generator"
+
+
+def quarantine_warn_rate() -> float:
+    """Share of rows read that may be quarantined before the bronze check warns."""
+    return float(os.environ.get("ECOMMERCE_QUARANTINE_WARN_RATE", "0.01"))

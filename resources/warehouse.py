@@ -11,6 +11,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,17 @@ from resources.keys import validate_identifier
 from resources.settings import WAREHOUSE_SCHEMAS
 
 ArrowLike = pa.Table | pa.RecordBatchReader
+DataLike = ArrowLike | str | os.PathLike | Sequence[str | os.PathLike]
+
+
+@dataclass(frozen=True)
+class PartitionWrite:
+    """Replace the rows of ``table`` matching every ``partition`` column = value with ``data``
+    (Arrow, a Parquet file or a list of Parquet files)."""
+
+    table: str
+    partition: dict[str, Any]
+    data: DataLike
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -30,6 +42,14 @@ class Warehouse(dg.ConfigurableResource):
     def dialect(self) -> str:
         """sqlglot dialect name of this warehouse ('duckdb', 'bigquery')."""
         raise NotImplementedError
+
+    def transpile(self, sql: str) -> str:
+        """BigQuery Standard SQL (the project's one dialect) -> this warehouse's dialect."""
+        if self.dialect == "bigquery":
+            return sql
+        import sqlglot
+
+        return sqlglot.transpile(sql, read="bigquery", write=self.dialect)[0]
 
     def ensure_schemas(self, schemas: Sequence[str] = WAREHOUSE_SCHEMAS) -> None:
         raise NotImplementedError
@@ -48,14 +68,20 @@ class Warehouse(dg.ConfigurableResource):
         """Load Arrow data or a Parquet file into ``table`` ('replace' or 'append')."""
         raise NotImplementedError
 
-    def replace_partition(self, table: str, partition_column: str, partition_value: Any,
-                          data: ArrowLike | str | os.PathLike) -> int:
-        """Atomically replace the rows of one partition with ``data``; returns rows loaded.
+    def replace_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:
+        """Replace several partitions (of one or more tables) in one transaction.
 
-        Either the whole new partition is visible afterwards, or (on any error) the previous
-        one is, untouched.
+        Either every new partition is visible afterwards, or (on any error) every previous
+        one is, untouched. Returns the rows now in each partition. A table that does not
+        exist is created from the data's schema.
         """
         raise NotImplementedError
+
+    def replace_partition(self, table: str, partition_column: str, partition_value: Any,
+                          data: DataLike) -> int:
+        """Atomically replace the rows of one partition with ``data``; returns rows loaded."""
+        return self.replace_partitions(
+            [PartitionWrite(table, {partition_column: partition_value}, data)])[0]
 
 
 def _split(table: str) -> tuple[str, str]:
@@ -96,6 +122,9 @@ class DuckDBWarehouse(Warehouse):
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
         try:
+            # TIMESTAMPTZ arithmetic and DATE(ts) in UTC, as on BigQuery, whatever the
+            # machine's time zone.
+            conn.execute("SET TimeZone = 'UTC'")
             yield conn
         finally:
             conn.close()
@@ -123,15 +152,18 @@ class DuckDBWarehouse(Warehouse):
         return bool(found and found[0])
 
     @staticmethod
-    def _source(conn: Any, data: ArrowLike | str | os.PathLike) -> str:
+    def _source(conn: Any, data: DataLike, name: str = "_incoming") -> str:
         """Expose ``data`` to SQL as a relation name (Arrow) or a read_parquet() call."""
         if isinstance(data, pa.RecordBatchReader):
             data = data.read_all()  # a reader can be scanned once; loads scan twice
         if isinstance(data, pa.Table):
-            conn.register("_incoming", data)
-            return "_incoming"
-        path = str(data).replace("'", "''")
-        return f"read_parquet('{path}')"
+            conn.register(name, data)
+            return name
+        paths = [data] if isinstance(data, str | os.PathLike) else list(data)
+        if not paths:
+            raise ValueError("no Parquet files to load (pass an empty Arrow table instead)")
+        quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+        return f"read_parquet([{quoted}])"
 
     def load_table(self, table: str, data: ArrowLike | str | os.PathLike, *,
                    mode: str = "replace") -> int:
@@ -149,39 +181,46 @@ class DuckDBWarehouse(Warehouse):
                     conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS "
                                  f"SELECT * FROM {src} LIMIT 0")
                     conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {src}")
-                rows = conn.execute(f"SELECT count(*) FROM {src}").fetchone()[0]
+                rows = conn.execute(f"SELECT count(*) FROM {src}").fetchall()[0][0]
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
         return int(rows)
 
-    def replace_partition(self, table: str, partition_column: str, partition_value: Any,
-                          data: ArrowLike | str | os.PathLike) -> int:
-        schema, _ = _split(table)
-        column = validate_identifier(partition_column)
-        if partition_value is None:
-            raise ValueError("partition_value must not be None")
+    def replace_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:
+        counts = []
         with self.connect() as conn:
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            src = self._source(conn, data)
-            # One transaction: DELETE + INSERT commit together or not at all.
+            for w in writes:
+                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_split(w.table)[0]}")
+            # One transaction: every DELETE + INSERT commits together or not at all.
             conn.execute("BEGIN TRANSACTION")
             try:
-                stray = conn.execute(f"SELECT count(*) FROM {src} WHERE {column} IS DISTINCT "
-                                     f"FROM ?", [partition_value]).fetchone()[0]
-                if stray:
-                    raise ValueError(f"{stray} rows of the data are not in partition "
-                                     f"{column} = {partition_value!r}")
-                conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS "
-                             f"SELECT * FROM {src} LIMIT 0")
-                conn.execute(f"DELETE FROM {table} WHERE {column} = ?", [partition_value])
-                conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {src}")
-                rows = conn.execute(
-                    f"SELECT count(*) FROM {table} WHERE {column} = ?",
-                    [partition_value]).fetchone()[0]
+                for i, w in enumerate(writes):
+                    counts.append(self._replace_one(conn, w, f"_incoming_{i}"))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        return int(rows)
+        return counts
+
+    def _replace_one(self, conn: Any, w: PartitionWrite, name: str) -> int:
+        _split(w.table)
+        if not w.partition or any(v is None for v in w.partition.values()):
+            raise ValueError("a partition needs at least one column; values must not be None")
+        columns = [validate_identifier(c) for c in w.partition]
+        values = list(w.partition.values())
+        where = " AND ".join(f"{c} = ?" for c in columns)
+        src = self._source(conn, w.data, name)
+        outside = " OR ".join(f"{c} IS DISTINCT FROM ?" for c in columns)
+        stray = conn.execute(f"SELECT count(*) FROM {src} WHERE {outside}",
+                             values).fetchall()[0][0]
+        if stray:
+            shown = ", ".join(f"{c} = {v!r}" for c, v in w.partition.items())
+            raise ValueError(f"{stray} rows of the data are not in partition {shown} "
+                             f"of {w.table}")
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {w.table} AS SELECT * FROM {src} LIMIT 0")
+        conn.execute(f"DELETE FROM {w.table} WHERE {where}", values)
+        conn.execute(f"INSERT INTO {w.table} BY NAME SELECT * FROM {src}")
+        return int(conn.execute(f"SELECT count(*) FROM {w.table} WHERE {where}",
+                                values).fetchall()[0][0])

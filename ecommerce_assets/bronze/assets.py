@@ -1,0 +1,146 @@
+"""The seven ``bronze/<table>`` assets, from one factory driven by the table specs.
+
+Each asset is partitioned by landing day; a range backfill is one run
+(``BackfillPolicy.single_run``) that ingests its days one after the other. Two asset checks
+come with every table: the Pandera schema run in the warehouse (blocking: bad data must not
+flow to silver) and the quarantine rate (a warning above ``ECOMMERCE_QUARANTINE_WARN_RATE``).
+"""
+
+
+import datetime as dt
+
+import dagster as dg
+import pyarrow as pa
+
+from ecommerce_assets.bronze.ingest import (
+    QUARANTINE_TABLE,
+    REGISTRY_TABLE,
+    REJECTED,
+    SKIPPED,
+    Buckets,
+    PartitionReport,
+    ingest_partition,
+)
+from ecommerce_assets.bronze.spec import BRONZE_TABLES, BronzeTable
+from ecommerce_assets.partitions import daily_partitions
+from ecommerce_assets.quality import (
+    column_schema,
+    literal,
+    markdown_preview,
+    validate_in_warehouse,
+)
+from resources import settings
+from resources.object_store import ObjectStore
+from resources.warehouse import Warehouse
+
+SCHEMA_CHECK = "pandera_schema"
+QUARANTINE_CHECK = "quarantine_rate"
+
+
+def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["bronze", table.name])
+    engine = "duckdb" if settings.deployment() == "local" else "bigquery"
+
+    @dg.asset(
+        key=key,
+        group_name="bronze",
+        partitions_def=daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds={"pyarrow", engine},
+        description=(f"Raw `{table.name}` objects of the landing day, cleaned and typed by "
+                     f"the ingestion agent. {table.model.__doc__ or ''}").strip(),
+        metadata={"dagster/column_schema": column_schema(table.schema),
+                  "dagster/table_name": table.warehouse_table},
+        check_specs=[
+            dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True,
+                              description="The bronze Pandera schema, run in the warehouse on "
+                                          "the partitions of the run"),
+            dg.AssetCheckSpec(QUARANTINE_CHECK, asset=key,
+                              description="Warns when more than "
+                                          f"{settings.quarantine_warn_rate():.1%} of rows read "
+                                          "were quarantined, or an object was rejected"),
+        ],
+    )
+    def _bronze(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                inbox_store: ObjectStore, staging_store: ObjectStore,
+                archive_store: ObjectStore, quarantine_store: ObjectStore,
+                ) -> dg.MaterializeResult:
+        buckets = Buckets(inbox_store, staging_store, archive_store, quarantine_store)
+        dates = [dt.date.fromisoformat(k) for k in context.partition_keys]
+        reports = []
+        for date in dates:
+            report = ingest_partition(table, date, warehouse=warehouse, buckets=buckets,
+                                      run_id=context.run.run_id)
+            context.log.info(
+                f"{table.name} {date}: {report.rows} rows from {len(report.registry)} "
+                f"objects ({report.total('rows_quarantined')} rows quarantined, "
+                f"{report.count(REJECTED)} objects rejected, {report.count(SKIPPED)} skipped)")
+            reports.append(report)
+        return _result(table, warehouse, reports)
+
+    return _bronze
+
+
+def _result(table: BronzeTable, warehouse: Warehouse,
+            reports: list[PartitionReport]) -> dg.MaterializeResult:
+    dates = ", ".join(literal(r.landing_date) for r in reports)
+    where = f"landing_date IN ({dates})"
+    schema_report = validate_in_warehouse(warehouse, table.warehouse_table, table.schema, where)
+    rows_read = sum(r.total("rows_read") for r in reports)
+    quarantined = sum(r.total("rows_quarantined") for r in reports)
+    rejected = [e for r in reports for e in r.registry if e["status"] == REJECTED]
+    rate = quarantined / rows_read if rows_read else 0.0
+    preview = warehouse.query_arrow(
+        f"SELECT * FROM {table.warehouse_table} WHERE {where} "
+        f"ORDER BY landing_date, source_object, source_line LIMIT 5")
+    metadata = {
+        # For a range run these are totals over its partitions (see partitions below).
+        "dagster/row_count": sum(r.rows for r in reports),
+        "rows_read": rows_read,
+        "rows_quarantined": quarantined,
+        "duplicates_flagged": sum(r.total("duplicates_flagged") for r in reports),
+        "objects_read": sum(len(r.registry) for r in reports),
+        "objects_rejected": len(rejected),
+        "objects_skipped_duplicate": sum(r.count(SKIPPED) for r in reports),
+        "partitions": dg.MetadataValue.md(_partition_table(reports)),
+        "objects": dg.MetadataValue.md(markdown_preview(_objects(reports))),
+        "preview": dg.MetadataValue.md(markdown_preview(preview)),
+        "quarantine_table": QUARANTINE_TABLE,
+        "file_registry_table": REGISTRY_TABLE,
+    }
+    threshold = settings.quarantine_warn_rate()
+    checks = [
+        dg.AssetCheckResult(
+            check_name=SCHEMA_CHECK, passed=schema_report.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"rows_checked": schema_report.rows,
+                      "failures": dg.MetadataValue.json(schema_report.as_records()),
+                      "failure_sample": dg.MetadataValue.json(
+                          [s for f in schema_report.failures for s in f.sample][:10])}),
+        dg.AssetCheckResult(
+            check_name=QUARANTINE_CHECK, passed=rate <= threshold and not rejected,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"quarantine_rate": rate, "threshold": threshold,
+                      "rows_quarantined": quarantined, "rows_read": rows_read,
+                      "objects_rejected": dg.MetadataValue.json(
+                          [{"object": e["object_key"], "reason": e["reason"]}
+                           for e in rejected][:20])}),
+    ]
+    return dg.MaterializeResult(metadata=metadata, check_results=checks)
+
+
+def _partition_table(reports: list[PartitionReport]) -> str:
+    lines = ["| landing_date | rows | rows_read | quarantined | objects |", "|---|---|---|---|---|"]
+    lines += [f"| {r.landing_date} | {r.rows} | {r.total('rows_read')} | "
+              f"{r.total('rows_quarantined')} | {len(r.registry)} |" for r in reports]
+    return "\n".join(lines)
+
+
+def _objects(reports: list[PartitionReport]) -> pa.Table:
+    rows = [{k: e[k] for k in ("object_key", "status", "rows_read", "rows_loaded",
+                               "rows_quarantined", "reason")}
+            for r in reports for e in r.registry][:50]
+    return pa.Table.from_pylist(rows) if rows else pa.table({"object_key": pa.array([], pa.string())})
+
+
+bronze_assets: list[dg.AssetsDefinition] = [bronze_asset(t) for t in BRONZE_TABLES.values()]

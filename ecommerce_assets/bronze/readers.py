@@ -1,0 +1,271 @@
+"""Format detection and streaming readers: any inbox object -> batches of raw columns.
+
+An object is recognised by its bytes, never by its name: gzip (decompressed first), Parquet,
+JSON Lines, or CSV of any common dialect (delimiter, quoting, header, BOM, CRLF, UTF-8 or
+Latin-1). Each reader yields :class:`RawBatch` es of bounded size, so memory does not grow
+with the object. An object that cannot be read at all raises :class:`UnreadableObject`
+with the reason; rows that cannot be split into fields are reported as :class:`BadRecord`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import json
+import shutil
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ecommerce_assets.bronze.cleaning import normalize_header
+
+SAMPLE_BYTES = 1 << 16
+BATCH_BYTES = 16 << 20  # CSV block size: a few hundred thousand rows per batch
+BATCH_ROWS = 250_000  # Parquet / JSON Lines rows per batch
+DELIMITERS = ",;\t|"
+
+
+class UnreadableObject(Exception):
+    """The object as a whole cannot be read as a table (the reason is the message)."""
+
+
+@dataclass
+class RawBatch:
+    columns: dict[str, pa.Array]  # normalized column name -> raw values
+    lines: np.ndarray  # source line (record number, header = 1) of each row
+
+
+@dataclass
+class BadRecord:
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass
+class ObjectReader:
+    """What detection found, and a factory for the object's batches."""
+
+    format: str  # csv | jsonl | parquet
+    compression: str | None
+    encoding: str | None
+    header: list[str]  # normalized column names, in file order
+    batches: Callable[[], Iterator[RawBatch]]
+    bad_records: list[BadRecord] = field(default_factory=list)
+    dialect: str = ""
+
+
+@contextlib.contextmanager
+def plain_file(path: Path) -> Iterator[tuple[Path, str | None]]:
+    """Yield an uncompressed copy of ``path`` (itself when not gzip) and the compression."""
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic != b"\x1f\x8b":
+        yield path, None
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "decompressed"
+        try:
+            with gzip.open(path, "rb") as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise UnreadableObject(f"truncated or corrupt gzip: {exc}") from exc
+        yield out, "gzip"
+
+
+def open_reader(path: Path, compression: str | None = None,
+                encoding: str | None = None) -> ObjectReader:
+    """Detect the format of the (uncompressed) file at ``path`` and return its reader."""
+    with open(path, "rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    if not head.strip():
+        raise UnreadableObject("empty object: no header row")
+    if head.startswith(b"PAR1"):
+        return _parquet_reader(path, compression)
+    if b"\x00" in head:
+        raise UnreadableObject("binary content (NUL bytes) that is neither Parquet nor gzip")
+    text, detected = _decode_sample(head, encoding)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+    if controls > len(text) // 100:
+        raise UnreadableObject(f"binary content: {controls} control characters in the "
+                               f"first {len(text)} characters")
+    first = text.lstrip("\ufeff \t\r\n")[:1]
+    if first == "{":
+        return _jsonl_reader(path, compression, detected)
+    if first == "[":
+        raise UnreadableObject("a JSON array: only JSON Lines (one object per line) is read")
+    return _csv_reader(path, compression, detected, text)
+
+
+def _decode_sample(head: bytes, encoding: str | None) -> tuple[str, str]:
+    if encoding:
+        return head.decode(encoding, errors="replace"), encoding
+    try:
+        # A multi-byte character may be cut at the sample's end: ignore only that tail.
+        return head.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:
+            return head[: exc.start].decode("utf-8"), "utf-8"
+        return head.decode("latin-1"), "latin-1"
+
+
+def _header_names(raw: list[str]) -> list[str]:
+    names = [normalize_header(n) or f"column_{i + 1}" for i, n in enumerate(raw)]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise UnreadableObject(f"duplicate column names after normalization: {dupes}")
+    return names
+
+
+def _csv_reader(path: Path, compression: str | None, encoding: str, sample: str) -> ObjectReader:
+    body = sample.lstrip("\ufeff")
+    lines = body.splitlines()
+    if len(body) >= SAMPLE_BYTES - 4 and len(lines) > 1:
+        lines = lines[:-1]  # the last line of a cut sample may be partial
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters=DELIMITERS)
+        delimiter, quote = dialect.delimiter, dialect.quotechar or '"'
+    except csv.Error:  # one column, or too few lines to tell: count in the header
+        counts = {d: lines[0].count(d) for d in DELIMITERS}
+        delimiter, quote = max(counts, key=counts.get), '"'
+    header_raw = next(csv.reader([lines[0]], delimiter=delimiter, quotechar=quote))
+    header = _header_names(header_raw)
+    placeholders = [f"c{i}" for i in range(len(header))]
+    bad: list[BadRecord] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        bad.append(BadRecord(row.number or 0, row.text,
+                             f"expected {row.expected_columns} fields, found "
+                             f"{row.actual_columns}"))
+        return "skip"
+
+    def batches() -> Iterator[RawBatch]:
+        reader = pacsv.open_csv(
+            path,
+            # Serial reading keeps record numbers exact (Arrow reports them only then).
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=placeholders,
+                                           encoding=encoding, block_size=BATCH_BYTES,
+                                           use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote,
+                                             newlines_in_values=True,
+                                             invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(placeholders, pa.string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+        next_line, seen_bad = 2, 0
+        for batch in reader:
+            n = batch.num_rows
+            # Record numbers of this batch: the next n numbers not taken by skipped rows.
+            skipped = {b.line for b in bad[seen_bad:]} if len(bad) > seen_bad else set()
+            if skipped:
+                candidates = np.arange(next_line, next_line + n + len(skipped))
+                lines_ = candidates[~np.isin(candidates, list(skipped))][:n]
+                seen_bad = sum(1 for b in bad if b.line <= lines_[-1]) if n else seen_bad
+            else:
+                lines_ = np.arange(next_line, next_line + n)
+            next_line = int(lines_[-1]) + 1 if n else next_line
+            yield RawBatch(dict(zip(header, batch.columns, strict=True)), lines_)
+
+    quoted = "" if quote == '"' else f", quote {quote!r}"
+    return ObjectReader("csv", compression, encoding, header, batches, bad,
+                        dialect=f"delimiter {delimiter!r}{quoted}")
+
+
+def _parquet_reader(path: Path, compression: str | None) -> ObjectReader:
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise UnreadableObject(f"corrupt Parquet: {exc}") from exc
+    header = _header_names(pf.schema_arrow.names)
+
+    def batches() -> Iterator[RawBatch]:
+        start = 1  # no header line: the first row is record 1
+        for batch in pf.iter_batches(batch_size=BATCH_ROWS):
+            yield RawBatch(dict(zip(header, batch.columns, strict=True)),
+                           np.arange(start, start + batch.num_rows))
+            start += batch.num_rows
+
+    return ObjectReader("parquet", compression, None, header, batches)
+
+
+def _jsonl_reader(path: Path, compression: str | None, encoding: str) -> ObjectReader:
+    """JSON Lines through DuckDB's JSON functions, a bounded block of lines at a time.
+
+    Values of any JSON type arrive as text (numbers as written, objects as JSON), so a
+    column that mixes numbers and strings ('12' and '12a') is read, not rejected.
+    """
+    import duckdb
+
+    bad: list[BadRecord] = []
+    header_seen: list[str] = []
+
+    def batches() -> Iterator[RawBatch]:
+        conn = duckdb.connect()
+        with open(path, encoding=encoding, errors="strict", newline="") as fh:
+            line_no = 0
+            while True:
+                lines = fh.readlines(BATCH_BYTES)
+                if not lines:
+                    break
+                numbers = np.arange(line_no + 1, line_no + 1 + len(lines))
+                line_no += len(lines)
+                text = pa.array([ln.strip().lstrip("\ufeff") for ln in lines], pa.string())
+                keep = _valid_objects(conn, text)
+                for i in np.flatnonzero(~keep):
+                    if text[i].as_py():  # blank lines are not records
+                        bad.append(BadRecord(int(numbers[i]), text[i].as_py()[:1000],
+                                             "not a JSON object"))
+                objects = text.filter(pa.array(keep))
+                rows = numbers[keep]
+                if not len(objects):
+                    continue
+                conn.register("batch", pa.table({"t": objects}))
+                keys = [r[0] for r in conn.sql(
+                    "SELECT DISTINCT unnest(json_keys(t::JSON)) FROM batch").fetchall()]
+                raw_keys = sorted(keys)
+                names = _header_names(raw_keys)
+                for n in names:
+                    if n not in header_seen:
+                        header_seen.append(n)
+                select = ", ".join(
+                    f"json_extract_string(t, {_sql_str('$.' + _json_path_key(k))}) AS c{i}"
+                    for i, k in enumerate(raw_keys))
+                table = conn.sql(f"SELECT {select} FROM batch").to_arrow_table()
+                yield RawBatch({n: table.column(i).combine_chunks()
+                                for i, n in enumerate(names)}, rows)
+        conn.close()
+
+    # The header (keys) is known once the first batch is read; scan a sample for it now.
+    reader = ObjectReader("jsonl", compression, encoding, header_seen, batches, bad)
+    with open(path, encoding=encoding, errors="replace") as fh:
+        for raw_line in fh.readlines(SAMPLE_BYTES):
+            with contextlib.suppress(ValueError):
+                obj = json.loads(raw_line)
+                if isinstance(obj, dict):
+                    for n in _header_names(list(obj)):
+                        if n not in header_seen:
+                            header_seen.append(n)
+    return reader
+
+
+def _valid_objects(conn, text: pa.Array) -> np.ndarray:
+    conn.register("lines", pa.table({"t": text}))
+    flags = conn.sql("SELECT coalesce(json_valid(t) AND json_type(t::JSON) = 'OBJECT', false) "
+                     "FROM lines").to_arrow_table().column(0)
+    return np.asarray(flags.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _json_path_key(key: str) -> str:
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

@@ -1,0 +1,186 @@
+"""Pandera schemas run in the warehouse: one SQL scan, counts per check and failure samples.
+
+A table the size of BigQuery's must not be pulled into pandas to be validated, so the
+schema's column checks are compiled to SQL predicates (BigQuery Standard SQL, transpiled by
+sqlglot for DuckDB) and counted in a single aggregate query; only the rows of failing
+checks are sampled. Column presence and types are compared from a zero-row query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+import pandera.pandas as pandera
+import pyarrow as pa
+
+from resources.warehouse import Warehouse
+
+# Pandera dtype (its string form) -> the Arrow type a warehouse table returns for it.
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "Int64": pa.int64(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "datetime64[us, UTC]": pa.timestamp("us", tz="UTC"),
+    "str": pa.string(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+}
+
+
+def literal(value: Any) -> str:
+    """A BigQuery SQL literal for a check's parameter."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
+def violation_predicate(column: str, check: pandera.Check) -> str:
+    """SQL that is TRUE on a row failing ``check`` (NULL values pass, as in Pandera)."""
+    s = check.statistics or {}
+    c = f"`{column}`"
+    match check.name:
+        case "isin":
+            return f"{c} NOT IN ({', '.join(map(literal, s['allowed_values']))})"
+        case "notin":
+            return f"{c} IN ({', '.join(map(literal, s['forbidden_values']))})"
+        case "in_range":
+            lo = ">=" if s.get("include_min", True) else ">"
+            hi = "<=" if s.get("include_max", True) else "<"
+            return (f"NOT ({c} {lo} {literal(s['min_value'])} "
+                    f"AND {c} {hi} {literal(s['max_value'])})")
+        case "greater_than_or_equal_to":
+            return f"{c} < {literal(s['min_value'])}"
+        case "greater_than":
+            return f"{c} <= {literal(s['min_value'])}"
+        case "less_than_or_equal_to":
+            return f"{c} > {literal(s['max_value'])}"
+        case "less_than":
+            return f"{c} >= {literal(s['max_value'])}"
+        case "equal_to":
+            return f"{c} <> {literal(s['value'])}"
+        case "str_matches":
+            pattern = s["pattern"] if isinstance(s["pattern"], str) else s["pattern"].pattern
+            anchored = pattern if pattern.startswith("^") else "^" + pattern
+            return f"NOT REGEXP_CONTAINS({c}, {literal(anchored)})"
+        case "str_length":
+            parts = []
+            if s.get("min_value") is not None:
+                parts.append(f"LENGTH({c}) < {literal(s['min_value'])}")
+            if s.get("max_value") is not None:
+                parts.append(f"LENGTH({c}) > {literal(s['max_value'])}")
+            return " OR ".join(parts) or "FALSE"
+    raise NotImplementedError(f"Pandera check {check.name!r} on {column!r} has no SQL form")
+
+
+@dataclass
+class Failure:
+    column: str
+    check: str
+    failures: int
+    sample: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class SchemaReport:
+    rows: int
+    failures: list[Failure]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def as_records(self) -> list[dict]:
+        return [{"column": f.column, "check": f.check, "failures": f.failures}
+                for f in self.failures]
+
+
+def validate_in_warehouse(warehouse: Warehouse, table: str, schema: pandera.DataFrameSchema,
+                          where: str = "TRUE", sample_size: int = 5) -> SchemaReport:
+    """Run ``schema`` against ``table`` (rows matching the BigQuery SQL ``where``)."""
+    failures = _structure_failures(warehouse, table, schema)
+    present = {f.column for f in failures if f.check == "column_in_dataframe"}
+    predicates: list[tuple[str, str, str]] = []
+    for name, column in schema.columns.items():
+        if name in present:
+            continue
+        if not column.nullable:
+            predicates.append((name, "not_nullable", f"`{name}` IS NULL"))
+        predicates += [(name, check.name, violation_predicate(name, check))
+                       for check in column.checks]
+    counts = ", ".join(f"COUNTIF({p}) AS f{i}" for i, (_, _, p) in enumerate(predicates))
+    unique = [n for n, c in schema.columns.items() if c.unique and n not in present]
+    uniques = ", ".join(f"COUNT(`{n}`) - COUNT(DISTINCT `{n}`) AS u{i}"
+                        for i, n in enumerate(unique))
+    select = ", ".join(x for x in ("COUNT(*) AS n", counts, uniques) if x)
+    row = warehouse.query_arrow(warehouse.transpile(
+        f"SELECT {select} FROM {table} WHERE {where}")).to_pylist()[0]
+    for i, (name, check, predicate) in enumerate(predicates):
+        if row[f"f{i}"]:
+            sample = warehouse.query_arrow(warehouse.transpile(
+                f"SELECT * FROM {table} WHERE ({where}) AND ({predicate}) "
+                f"LIMIT {int(sample_size)}")).to_pylist()
+            failures.append(Failure(name, check, int(row[f"f{i}"]), sample))
+    failures += [Failure(n, "unique", int(row[f"u{i}"])) for i, n in enumerate(unique)
+                 if row[f"u{i}"]]
+    return SchemaReport(int(row["n"]), failures)
+
+
+def _structure_failures(warehouse: Warehouse, table: str,
+                        schema: pandera.DataFrameSchema) -> list[Failure]:
+    actual = warehouse.query_arrow(f"SELECT * FROM {table} LIMIT 0").schema
+    failures = []
+    for name, column in schema.columns.items():
+        if name not in actual.names:
+            failures.append(Failure(name, "column_in_dataframe", 1))
+            continue
+        expected = ARROW_TYPES.get(str(column.dtype))
+        got = actual.field(name).type
+        if expected is not None and not _same_type(got, expected):
+            failures.append(Failure(name, f"dtype('{column.dtype}') got {got}", 1))
+    if schema.strict:
+        failures += [Failure(n, "column_in_schema", 1) for n in actual.names
+                     if n not in schema.columns]
+    return failures
+
+
+def _same_type(got: pa.DataType, expected: pa.DataType) -> bool:
+    if pa.types.is_timestamp(got) and pa.types.is_timestamp(expected):
+        return (got.tz is None) == (expected.tz is None)
+    if pa.types.is_large_string(got) or pa.types.is_string_view(got):
+        return pa.types.is_string(expected)
+    return got == expected
+
+
+def column_schema(schema: pandera.DataFrameSchema) -> dg.TableSchema:
+    """The schema as Dagster's ``dagster/column_schema`` (types, nullability, checks)."""
+    columns = []
+    for name, column in schema.columns.items():
+        checks = [f"{c.name}{c.statistics or ''}" for c in column.checks]
+        columns.append(dg.TableColumn(
+            name=name, type=str(ARROW_TYPES.get(str(column.dtype), column.dtype)),
+            description=column.description,
+            constraints=dg.TableColumnConstraints(nullable=column.nullable,
+                                                  unique=column.unique, other=checks)))
+    return dg.TableSchema(columns=columns)
+
+
+def markdown_preview(table: pa.Table, max_chars: int = 40) -> str:
+    """A small Markdown table of ``table`` for the asset page."""
+    def cell(value: object) -> str:
+        text = "" if value is None else str(value)
+        text = text.replace("|", "\\|").replace("\n", " ")
+        return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+    lines = ["| " + " | ".join(table.column_names) + " |",
+             "|" + "---|" * table.num_columns]
+    lines += ["| " + " | ".join(cell(v) for v in row.values()) + " |"
+              for row in table.to_pylist()]
+    return "\n".join(lines)
