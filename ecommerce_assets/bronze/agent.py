@@ -90,6 +90,9 @@ def _clean(table: BronzeTable, reader: ObjectReader, out: Path,
         shown = ", ".join(reader.header[:8]) or "nothing"
         raise UnreadableObject(f"no header naming the key column {table.key!r} "
                                f"(first row reads: {shown})")
+    dupes = sorted({n for n in reader.header if reader.header.count(n) > 1})
+    if dupes:
+        raise UnreadableObject(f"duplicate column names after normalization: {dupes}")
     result = ObjectResult(format=reader.format)
     known = [c.name for c in table.source_columns]
     present = set(reader.header)

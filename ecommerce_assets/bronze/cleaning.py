@@ -70,7 +70,7 @@ _FLOAT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 def parse_int(text: pa.Array) -> Parsed:
     ok = pc.match_substring_regex(text, _INT)
-    digits = pc.replace_substring_regex(pc.if_else(ok, text, None), r"\.0*$", "")
+    digits = pc.replace_substring_regex(pc.if_else(ok, text, None), r"^\+|\.0*$", "")
     return Parsed(digits.cast(pa.int64()), _not_null(text) & ~_mask(ok))
 
 
@@ -80,7 +80,8 @@ def parse_float(text: pa.Array) -> Parsed:
     text = pc.if_else(pc.match_substring_regex(text, _THOUSANDS),
                       pc.replace_substring(text, ",", ""), text)
     ok = pc.match_substring_regex(text, _FLOAT)
-    return Parsed(pc.if_else(ok, text, None).cast(pa.float64()), _not_null(text) & ~_mask(ok))
+    number = pc.replace_substring_regex(pc.if_else(ok, text, None), r"^\+", "")
+    return Parsed(number.cast(pa.float64()), _not_null(text) & ~_mask(ok))
 
 
 _MARKERS = sorted(CURRENCY_MARKERS, key=len, reverse=True)

@@ -118,11 +118,9 @@ def _decode_sample(head: bytes, encoding: str | None) -> tuple[str, str]:
 
 
 def _header_names(raw: list[str]) -> list[str]:
-    names = [normalize_header(n) or f"column_{i + 1}" for i, n in enumerate(raw)]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise UnreadableObject(f"duplicate column names after normalization: {dupes}")
-    return names
+    """Normalized names; duplicates are left for the agent to report (after the key check,
+    which explains a missing header better)."""
+    return [normalize_header(n) or f"column_{i + 1}" for i, n in enumerate(raw)]
 
 
 def _csv_reader(path: Path, compression: str | None, encoding: str, sample: str) -> ObjectReader:
@@ -230,14 +228,18 @@ def _jsonl_reader(path: Path, compression: str | None, encoding: str) -> ObjectR
                 conn.register("batch", pa.table({"t": objects}))
                 keys = [r[0] for r in conn.sql(
                     "SELECT DISTINCT unnest(json_keys(t::JSON)) FROM batch").fetchall()]
-                raw_keys = sorted(keys)
-                names = _header_names(raw_keys)
-                for n in names:
-                    if n not in header_seen:
-                        header_seen.append(n)
+                # Objects may spell a key differently ('Retail Price', 'retail_price'):
+                # keys with the same normalized name are one column (first non-null wins).
+                spellings: dict[str, list[str]] = {}
+                for k in sorted(keys):
+                    spellings.setdefault(normalize_header(k) or "column", []).append(k)
+                names = list(spellings)
+                header_seen.extend(n for n in names if n not in header_seen)
                 select = ", ".join(
-                    f"json_extract_string(t, {_sql_str('$.' + _json_path_key(k))}) AS c{i}"
-                    for i, k in enumerate(raw_keys))
+                    "coalesce(" + ", ".join(
+                        f"json_extract_string(t, {_sql_str('$.' + _json_path_key(k))})"
+                        for k in raw) + f") AS c{i}"
+                    for i, raw in enumerate(spellings.values()))
                 table = conn.sql(f"SELECT {select} FROM batch").to_arrow_table()
                 yield RawBatch({n: table.column(i).combine_chunks()
                                 for i, n in enumerate(names)}, rows)
@@ -250,15 +252,14 @@ def _jsonl_reader(path: Path, compression: str | None, encoding: str) -> ObjectR
             with contextlib.suppress(ValueError):
                 obj = json.loads(raw_line)
                 if isinstance(obj, dict):
-                    for n in _header_names(list(obj)):
-                        if n not in header_seen:
-                            header_seen.append(n)
+                    header_seen.extend(n for n in map(normalize_header, obj)
+                                       if n not in header_seen)
     return reader
 
 
 def _valid_objects(conn, text: pa.Array) -> np.ndarray:
     conn.register("lines", pa.table({"t": text}))
-    flags = conn.sql("SELECT coalesce(json_valid(t) AND json_type(t::JSON) = 'OBJECT', false) "
+    flags = conn.sql("SELECT coalesce(json_type(TRY_CAST(t AS JSON)) = 'OBJECT', false) "
                      "FROM lines").to_arrow_table().column(0)
     return np.asarray(flags.to_numpy(zero_copy_only=False), dtype=bool)
 
