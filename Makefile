@@ -25,16 +25,23 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Seed once (scale $(SCALE)) dated $(DAYS) days ago, then land $(DAYS) dirty daily batches
-# ending today. Skipped when the generator state already exists: `make clean` starts over.
+# Seed once (scale $(SCALE)) dated $(DAYS) days ago, land $(DAYS) dirty daily batches ending
+# today, and materialize those bronze partitions (one range run per asset, recorded in
+# DAGSTER_HOME so the UI shows them). Skipped when the generator state already exists:
+# `make clean` starts over.
 seed: install
 	@$(BIN)/python -c 'from resources.deployment import init_local; init_local()'
 	@if [ -f "$(ECOMMERCE_HOME)/generator/state.json" ]; then \
 		echo "Already seeded ($(ECOMMERCE_HOME)); 'make clean' to start over."; \
 	else \
 		SEED_DATE=$$($(BIN)/python -c 'import datetime as d; print(d.datetime.now(d.UTC).date() - d.timedelta(days=$(DAYS)))'); \
+		TODAY=$$($(BIN)/python -c 'import datetime as d; print(d.datetime.now(d.UTC).date())'); \
 		$(BIN)/python test_data/thelook_ecommerce/seed.py --scale $(SCALE) --date $$SEED_DATE && \
-		$(BIN)/python test_data/thelook_ecommerce/generate.py --days $(DAYS) --rows $(ROWS); \
+		$(BIN)/python test_data/thelook_ecommerce/generate.py --days $(DAYS) --rows $(ROWS) && \
+		mkdir -p "$(DAGSTER_HOME)" && \
+		$(BIN)/dagster asset materialize -m ecommerce_assets.definitions --select 'group:bronze' \
+			--partition-range "$$SEED_DATE...$$TODAY" > "$(ECOMMERCE_HOME)/bronze-backfill.log" 2>&1 && \
+		echo "Bronze partitions $$SEED_DATE...$$TODAY materialized (log: $(ECOMMERCE_HOME)/bronze-backfill.log)"; \
 	fi
 
 dev: seed

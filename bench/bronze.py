@@ -73,7 +73,7 @@ started = time.perf_counter()
 conn = duckdb.connect(sys.argv[3])
 conn.execute(sys.argv[2].replace("{path}", sys.argv[1].replace("'", "''")))
 seconds = time.perf_counter() - started
-rows, dups, no_ts = conn.sql("SELECT count(*), count(*) FILTER (is_duplicate),"
+rows, dups, no_ts = conn.execute("SELECT count(*), count(*) FILTER (is_duplicate),"
                              " count(*) FILTER (created_at IS NULL) FROM bronze_events").fetchone()
 print(json.dumps({"seconds": seconds, "rows": rows, "duplicates_flagged": dups,
                   "created_at_null": no_ts}))
@@ -85,7 +85,7 @@ def timed(args: list[str], env: dict[str, str] | None = None) -> tuple[dict, flo
     run = subprocess.run(["/usr/bin/time", "-v", sys.executable, *args], cwd=REPO, env=env,
                          capture_output=True, text=True)
     if run.returncode:
-        sys.exit(f"{args[0][:40]!r} failed ({run.returncode}):\n{run.stderr[-3000:]}")
+        sys.exit(f"failed ({run.returncode}):\n{run.stderr.split('Command being timed')[0]}")
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", run.stderr)
     h, m, s = wall.groups()
     wall_s = int(h or 0) * 3600 + int(m) * 60 + float(s)

@@ -40,3 +40,7 @@ INGEST_NULL_SENTINELS: tuple[str, ...] = (*NULL_SENTINELS, "NULL", "")
 # Currency markers found on price columns -> ISO 4217 code.
 CURRENCY_MARKERS: dict[str, str] = {"$": "USD", "USD": "USD", "EUR": "EUR", "€": "EUR",
                                     "£": "GBP", "GBP": "GBP", "¥": "JPY", "JPY": "JPY"}
+
+# The first landing date the inbox layout {table}/date=YYYY-MM-DD/ may use: bronze has a
+# daily partition for every day from here on, and the generators refuse earlier dates.
+FIRST_LANDING_DATE = "2024-01-01"

@@ -285,3 +285,27 @@ def test_bronze_partition_passes_its_pandera_schema_in_pandas(env: Env) -> None:
     env.ingest()
     frame = env.warehouse.query_arrow("SELECT * FROM bronze.products").to_pandas()
     BRONZE_TABLES["products"].schema.validate(frame)
+
+
+def test_a_partition_loads_from_gcs(ecommerce_home: Path, fake_gcs: str, gcs_bucket: str) -> None:
+    """The same load against a real GCS API (fake-gcs-server): dated, undated, rejected."""
+    from resources.object_store import GCSObjectStore
+
+    stores = {b: GCSObjectStore(bucket=gcs_bucket, prefix=b, endpoint=fake_gcs)
+              for b in ("inbox", "staging", "archive", "quarantine")}
+    env = Env()
+    env.buckets = Buckets(**stores)
+    today = dt.datetime.now(dt.UTC).date()
+    env.put("a.csv.gz", gzip.compress(csv_rows("1,$1,Jeans,a,B,2,Men,S,1").encode()), day=today)
+    env.buckets.inbox.write_bytes("products/undated.csv",
+                                  csv_rows("2,1,Jeans,b,B,2,Men,S,1").encode())
+    env.put("garbage.bin", bytes(range(256)) * 4, day=today)
+    report = env.ingest(day=today)
+    assert report.rows == 2
+    assert {e["object_key"].rsplit("/", 1)[-1]: e["status"] for e in report.registry} == {
+        "a.csv.gz": "loaded", "undated.csv": "loaded", "garbage.bin": "rejected"}
+    assert stores["archive"].exists(f"products/date={today}/undated.csv")
+    assert stores["quarantine"].exists(f"products/date={today}/garbage.bin")
+    assert not stores["inbox"].exists(f"products/date={today}/garbage.bin")
+    assert len(list(stores["staging"].list("bronze/products/"))) == 2
+    assert env.product(1)["cost_value_type"] == "USD"

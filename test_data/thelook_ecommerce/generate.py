@@ -24,6 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import numpy as np
 
+from ecommerce_assets.formats import FIRST_LANDING_DATE
 from resources import settings
 from resources.object_store import store_for_uri
 from test_data.thelook_ecommerce import reference as ref
@@ -59,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = sorted(set(args.tables) - set(TABLES))
     if unknown:
         p.error(f"unknown tables {unknown}; choose from {', '.join(TABLES)}")
+    if args.date - dt.timedelta(days=args.days - 1) < dt.date.fromisoformat(FIRST_LANDING_DATE):
+        p.error(f"batch dates must be on or after {FIRST_LANDING_DATE} (the first bronze "
+                "partition)")
     if args.days < 1:
         p.error("--days must be at least 1")
     if args.rows is not None and args.rows < 1:

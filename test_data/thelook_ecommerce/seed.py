@@ -24,6 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import pyarrow as pa
 
+from ecommerce_assets.formats import FIRST_LANDING_DATE
 from resources import settings
 from resources.object_store import store_for_uri
 from test_data.thelook_ecommerce import reference as ref
@@ -55,7 +56,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--project", default=None, help="GCP project billed for queries (bigquery)")
     p.add_argument("--state-dir", type=Path, default=None,
                    help="generator state folder (default: $ECOMMERCE_HOME/generator)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.date < dt.date.fromisoformat(FIRST_LANDING_DATE):
+        p.error(f"--date must be on or after {FIRST_LANDING_DATE} (the first bronze partition)")
+    return args
 
 
 def from_bigquery(project: str | None, limit: int | None) -> dict[str, pa.Table]:
