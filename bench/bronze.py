@@ -71,10 +71,11 @@ FLOOR = """
 import duckdb, json, sys, time
 started = time.perf_counter()
 conn = duckdb.connect(sys.argv[3])
+conn.execute("SET enable_progress_bar = false")
 conn.execute(sys.argv[2].replace("{path}", sys.argv[1].replace("'", "''")))
 seconds = time.perf_counter() - started
 rows, dups, no_ts = conn.execute("SELECT count(*), count(*) FILTER (is_duplicate),"
-                             " count(*) FILTER (created_at IS NULL) FROM bronze_events").fetchone()
+                                 " count(*) FILTER (created_at IS NULL) FROM bronze_events").fetchone()
 print(json.dumps({"seconds": seconds, "rows": rows, "duplicates_flagged": dups,
                   "created_at_null": no_ts}))
 """

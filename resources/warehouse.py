@@ -125,6 +125,7 @@ class DuckDBWarehouse(Warehouse):
             # TIMESTAMPTZ arithmetic and DATE(ts) in UTC, as on BigQuery, whatever the
             # machine's time zone.
             conn.execute("SET TimeZone = 'UTC'")
+            conn.execute("SET enable_progress_bar = false")  # no bars in run logs
             yield conn
         finally:
             conn.close()

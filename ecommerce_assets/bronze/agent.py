@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import queue
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,10 +102,10 @@ def _clean(table: BronzeTable, reader: ObjectReader, out: Path,
     extras: list[str] = []
     seen = _SeenRows()
     conn = duckdb.connect()
-    writer = pq.ParquetWriter(out, table.arrow_schema, compression="zstd")
+    writer = pq.ParquetWriter(out, table.arrow_schema, compression="snappy")
     try:
         with ThreadPoolExecutor(_WORKERS) as pool:
-            for batch in reader.batches():
+            for batch in _prefetch(reader.batches()):
                 present.update(batch.columns)
                 extras += [c for c in batch.columns if c not in known and c not in extras]
                 duplicate = seen.flag(_row_hashes(conn, batch))
@@ -129,6 +132,35 @@ def _clean(table: BronzeTable, reader: ObjectReader, out: Path,
     result.missing_columns = [c for c in known if c not in present]
     result.extra_columns = extras
     return result
+
+
+def _prefetch(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatch]:
+    """Read the next batches in a background thread while the current one is cleaned
+    (Arrow's CSV parser releases the GIL), with at most ``depth`` batches in memory."""
+    done = object()
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                ahead.put(batch)
+            ahead.put(done)
+        except BaseException as exc:  # re-raised in the consumer
+            ahead.put(exc)
+
+    threading.Thread(target=produce, daemon=True, name="bronze-reader").start()
+    try:
+        while (item := ahead.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:  # the consumer stopped (done or failed): let a blocked producer finish
+        stop.set()
+        while not ahead.empty():
+            ahead.get_nowait()
 
 
 class _SeenRows:
