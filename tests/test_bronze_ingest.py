@@ -309,3 +309,19 @@ def test_a_partition_loads_from_gcs(ecommerce_home: Path, fake_gcs: str, gcs_buc
     assert not stores["inbox"].exists(f"products/date={today}/garbage.bin")
     assert len(list(stores["staging"].list("bronze/products/"))) == 2
     assert env.product(1)["cost_value_type"] == "USD"
+
+
+def test_duplicates_are_flagged_across_batches(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small blocks split the object into many batches; later batches repeat earlier rows
+    only, and every repeat is flagged exactly once per extra occurrence."""
+    from ecommerce_assets.bronze import readers
+
+    monkeypatch.setattr(readers, "BATCH_BYTES", 1024)
+    rows = [f"{i},1,Jeans,name {i},B,2,Men,S,1" for i in range(200)]
+    env.put("repeats.csv", csv_rows(*rows, *rows, *rows[:50]).encode())
+    report = env.ingest()
+    (entry,) = report.registry
+    assert (entry["rows_read"], entry["rows_loaded"], entry["duplicates_flagged"]) == (450, 450, 250)
+    flagged = env.rows("SELECT min(source_line) AS first FROM bronze.products "
+                       "WHERE is_duplicate_in_file")
+    assert flagged == [{"first": 202}]  # line 202 is the first row of the second copy

@@ -183,7 +183,9 @@ class _SeenRows:
             pos = np.searchsorted(chunk, unique).clip(max=len(chunk) - 1)
             seen_before |= chunk[pos] == unique
         repeat |= seen_before[inverse]
-        self.chunks.append(unique[~seen_before])
+        new = unique[~seen_before]
+        if len(new):  # a batch that only repeats earlier rows adds nothing
+            self.chunks.append(new)
         # Merge chunks of similar size (a log-structured merge): O(log m) chunks remain.
         while len(self.chunks) > 1 and len(self.chunks[-2]) <= 2 * len(self.chunks[-1]):
             merged = np.concatenate([self.chunks.pop(), self.chunks.pop()])
