@@ -167,15 +167,20 @@ def parse_timestamp(text: pa.Array) -> Parsed:
     for fmt in _FORMATS:
         attempt(fmt, ~done)
     rest = np.flatnonzero(~done)
-    if len(rest):  # fractional seconds: Arrow's ISO 8601 cast, value by value only if needed
+    if len(rest):  # fractional seconds: parse without them, then add the microseconds
         sub = text.take(pa.array(rest))
         iso = _mask(pc.match_substring_regex(sub, _ISO_FRACTION))
-        for i, value in zip(rest[iso], sub.filter(pa.array(iso)).to_pylist(), strict=True):
-            try:
-                out[i] = pa.scalar(value).cast(TIMESTAMP_TYPE).cast(pa.int64()).as_py()
-                done[i] = True
-            except (pa.ArrowInvalid, ValueError):
-                pass
+        if iso.any():
+            frac_text = sub.filter(pa.array(iso))
+            whole = parse_timestamp(pc.replace_substring_regex(frac_text, r"\.\d{1,9}", ""))
+            digits = pc.struct_field(pc.extract_regex(frac_text, r"\.(?P<f>\d{1,9})"), "f")
+            micros = pc.utf8_slice_codeunits(
+                pc.binary_join_element_wise(digits, "000000", ""), 0, 6).cast(pa.int64())
+            got = pc.add(whole.values.cast(pa.int64()), micros)
+            ok = _not_null(got)
+            idx = rest[iso][ok]
+            out[idx] = got.filter(pa.array(ok)).to_numpy()
+            done[idx] = True
     valid = _not_null(text) & done
     values = pa.array(out, type=pa.int64(), mask=~valid).cast(TIMESTAMP_TYPE)
     return Parsed(values, _not_null(text) & ~done)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -216,7 +217,8 @@ def _jsonl_reader(path: Path, compression: str | None, encoding: str) -> ObjectR
                     break
                 numbers = np.arange(line_no + 1, line_no + 1 + len(lines))
                 line_no += len(lines)
-                text = pa.array([ln.strip().lstrip("\ufeff") for ln in lines], pa.string())
+                text = pc.utf8_trim_whitespace(pc.replace_substring(
+                    pa.array(lines, pa.string()), "\ufeff", ""))
                 keep = _valid_objects(conn, text)
                 for i in np.flatnonzero(~keep):
                     if text[i].as_py():  # blank lines are not records
