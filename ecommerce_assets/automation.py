@@ -1,0 +1,29 @@
+"""Automation shared by every layer: when downstream assets refresh, and how runs share
+the warehouse.
+
+Silver, gold and embedding assets are unpartitioned tables downstream of the daily
+``bronze/*`` partitions. ``AutomationCondition.eager()`` alone never fires for them while
+any bronze day in the partition range is missing (its ``~any_deps_missing`` operand), which
+is the normal state of a landing-day partition set, so that operand is dropped. What stays:
+refresh after any dependency updated, but not while a dependency or the asset itself is
+in progress. A burst of bronze partitions therefore produces one downstream run once the
+burst has settled, not one per partition.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+# Every asset that writes the warehouse runs in this pool. On the embedded default the
+# instance limits it to one step at a time (dagster.yaml), because DuckDB admits a single
+# writer process; on BigQuery the limit can be raised.
+WAREHOUSE_POOL = "warehouse"
+
+
+def refresh_on_upstream_change() -> dg.AutomationCondition:
+    """Refresh after any upstream asset (any partition of it) is updated."""
+    return (
+        dg.AutomationCondition.eager()
+        .without(~dg.AutomationCondition.any_deps_missing())
+        .with_label("refresh_on_upstream_change")
+    )
