@@ -1,13 +1,18 @@
-"""The code location: every asset, check, sensor and resource assembled in one place."""
+"""The code location: every asset, check, job, sensor and resource assembled in one place."""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from ecommerce_assets.bronze.assets import bronze_assets
+from ecommerce_assets.inbox_rejects import inbox_rejects
 from resources.deployment import build_resources
+from sensors.automation import automation_sensor
+from sensors.inbox_sensor import bronze_ingest, inbox_sensor
 
 defs = dg.Definitions(
     assets=[*bronze_assets],
+    jobs=[bronze_ingest, inbox_rejects],
+    sensors=[inbox_sensor, automation_sensor],
     resources=build_resources(),
 )

@@ -44,3 +44,20 @@ CURRENCY_MARKERS: dict[str, str] = {"$": "USD", "USD": "USD", "EUR": "EUR", "€
 # The first landing date the inbox layout {table}/date=YYYY-MM-DD/ may use: bronze has a
 # daily partition for every day from here on, and the generators refuse earlier dates.
 FIRST_LANDING_DATE = "2024-01-01"
+
+# Object types the inbox accepts, by name (content is still sniffed: a .csv may hold JSON
+# Lines). Any of them may be gzip-compressed with a further ``.gz``. Other objects are
+# rejected with the reason and moved to the quarantine bucket, never read.
+ALLOWED_SUFFIXES: tuple[str, ...] = (".csv", ".tsv", ".psv", ".txt", ".json", ".jsonl",
+                                     ".ndjson", ".parquet", ".pq")
+
+
+def disallowed_type(key: str) -> str | None:
+    """Why an object's name rules it out as a landing file, or None when it is allowed."""
+    name = key.rsplit("/", 1)[-1].lower()
+    base = name.removesuffix(".gz")
+    if base.endswith(ALLOWED_SUFFIXES):
+        return None
+    suffix = "." + name.rsplit(".", 1)[-1] if "." in name else "(no extension)"
+    return (f"disallowed type {suffix}: landing files end in "
+            f"{', '.join(ALLOWED_SUFFIXES)} (optionally .gz)")

@@ -10,6 +10,7 @@ record (rather than silently skip) badly named objects.
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import datetime as dt
 import hashlib
@@ -26,6 +27,8 @@ from pydantic import PrivateAttr
 
 from resources.keys import InvalidKeyError, validate_key
 
+_LISTED: collections.Counter[str] = collections.Counter()
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
@@ -38,19 +41,46 @@ class ObjectInfo:
     updated: dt.datetime  # UTC
 
 
+@dataclass(frozen=True)
+class FolderListing:
+    """One level of a bucket: the objects directly in a folder and its sub-folders."""
+
+    objects: list[ObjectInfo]
+    prefixes: list[str]  # each ends in '/'
+
+
 class ObjectStore(dg.ConfigurableResource):
     """Interface shared by :class:`LocalObjectStore` and :class:`GCSObjectStore`."""
+
+    @property
+    def objects_listed(self) -> int:
+        """Objects returned by listings of this bucket in this process: lets tests and
+        benchmarks assert that a sensor tick lists only what it must. Counted per bucket
+        URI, because Dagster hands each evaluation its own copy of a resource."""
+        return _LISTED[self.uri()]
+
+    def _count_listed(self, n: int = 1) -> None:
+        _LISTED[self.uri()] += n
 
     def uri(self, key: str = "") -> str:
         raise NotImplementedError
 
     def list(self, prefix: str = "", *, page_size: int | None = None,
-             recursive: bool = True) -> Iterator[ObjectInfo]:
+             recursive: bool = True, checksums: bool = True,
+             start_offset: str = "") -> Iterator[ObjectInfo]:
         """Objects whose key starts with ``prefix``, in key order.
 
         ``recursive=False`` lists only objects directly under the folder ``prefix`` names
-        (no '/' after it), like a GCS listing with delimiter '/'.
+        (no '/' after it), like a GCS listing with delimiter '/'. ``checksums=False`` may
+        leave ``md5`` unset where computing it costs a read (local folders).
+        ``start_offset`` skips keys that sort before it, without listing them (GCS
+        ``startOffset``; a local folder does not descend into folders wholly before it).
         """
+        raise NotImplementedError
+
+    def list_folder(self, prefix: str = "", *, page_size: int | None = None,
+                    checksums: bool = True) -> FolderListing:
+        """One delimiter listing of the folder ``prefix`` (``''`` or ending in '/')."""
         raise NotImplementedError
 
     def list_prefixes(self, prefix: str = "") -> list[str]:
@@ -155,17 +185,19 @@ class LocalObjectStore(ObjectStore):
     def uri(self, key: str = "") -> str:
         return (self._root() / key).as_uri() if key else self._root().as_uri()
 
-    def _info(self, key: str, path: Path, st: os.stat_result) -> ObjectInfo:
+    def _info(self, key: str, path: Path, st: os.stat_result,
+              checksums: bool = True) -> ObjectInfo:
         return ObjectInfo(
             key=key,
             size=st.st_size,
-            md5=_file_md5(path, st),
+            md5=_file_md5(path, st) if checksums else None,
             generation=_generation(st),
             updated=dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC),
         )
 
     def list(self, prefix: str = "", *, page_size: int | None = None,
-             recursive: bool = True) -> Iterator[ObjectInfo]:
+             recursive: bool = True, checksums: bool = True,
+             start_offset: str = "") -> Iterator[ObjectInfo]:
         validate_key(prefix, allow_prefix=True)
         root = self._root()
         # Walk only the deepest folder the prefix names, never the whole bucket.
@@ -185,9 +217,13 @@ class LocalObjectStore(ObjectStore):
                     if entry.is_dir(follow_symlinks=False):
                         if not recursive and (rel + "/").startswith(prefix):
                             continue
+                        # Every key under rel/ sorts before start_offset: skip the folder.
+                        if rel + "/" < start_offset and not start_offset.startswith(rel + "/"):
+                            continue
                         if (rel + "/").startswith(prefix) or prefix.startswith(rel + "/"):
                             stack.append(Path(entry.path))
-                    elif entry.is_file(follow_symlinks=False) and rel.startswith(prefix):
+                    elif (entry.is_file(follow_symlinks=False) and rel.startswith(prefix)
+                          and rel >= start_offset):
                         # Symlinks are neither walked nor listed: they could lead outside.
                         found.append((rel, Path(entry.path)))
         for rel, path in sorted(found):
@@ -195,17 +231,48 @@ class LocalObjectStore(ObjectStore):
                 st = path.stat()
             except FileNotFoundError:  # deleted while listing
                 continue
-            yield self._info(rel, path, st)
+            self._count_listed()
+            yield self._info(rel, path, st, checksums)
+
+    def list_folder(self, prefix: str = "", *, page_size: int | None = None,
+                    checksums: bool = True) -> FolderListing:
+        folder = self._folder(prefix)
+        if folder is None:
+            return FolderListing([], [])
+        files, prefixes = [], []
+        with os.scandir(folder) as entries:
+            for e in entries:
+                if e.name.startswith("."):
+                    continue
+                if e.is_dir(follow_symlinks=False):
+                    prefixes.append(f"{prefix}{e.name}/")
+                elif e.is_file(follow_symlinks=False):
+                    files.append((f"{prefix}{e.name}", Path(e.path)))
+        objects = []
+        for key, path in sorted(files):
+            try:
+                objects.append(self._info(key, path, path.stat(), checksums))
+                self._count_listed()
+            except FileNotFoundError:  # deleted while listing
+                continue
+        return FolderListing(objects, sorted(prefixes))
 
     def list_prefixes(self, prefix: str = "") -> list[str]:
-        validate_key(prefix, allow_prefix=True)
-        if prefix and not prefix.endswith("/"):
-            raise ValueError("list_prefixes needs a prefix ending in '/'")
-        folder = self._root() / prefix if prefix else self._root()
-        if not folder.is_dir():
+        folder = self._folder(prefix)
+        if folder is None:
             return []
         return sorted(f"{prefix}{e.name}/" for e in os.scandir(folder)
-                      if e.is_dir() and not e.name.startswith("."))
+                      if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
+
+    def _folder(self, prefix: str) -> Path | None:
+        validate_key(prefix, allow_prefix=True)
+        if prefix and not prefix.endswith("/"):
+            raise ValueError("a folder prefix must be '' or end in '/'")
+        root = self._root()
+        folder = root / prefix if prefix else root
+        if not folder.is_dir() or not folder.resolve().is_relative_to(root.resolve()):
+            return None
+        return folder
 
     def stat(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
@@ -283,13 +350,6 @@ class GCSObjectStore(ObjectStore):
     endpoint: str | None = None
 
     _client = PrivateAttr(default=None)
-    # Objects returned by list() since this instance was created: lets tests and
-    # benchmarks assert that a sensor tick lists only what it must.
-    _objects_listed: int = PrivateAttr(default=0)
-
-    @property
-    def objects_listed(self) -> int:
-        return self._objects_listed
 
     def _gcs(self):
         if self._client is None:
@@ -330,24 +390,32 @@ class GCSObjectStore(ObjectStore):
                           generation=str(blob.generation), updated=updated.astimezone(dt.UTC))
 
     def list(self, prefix: str = "", *, page_size: int | None = None,
-             recursive: bool = True) -> Iterator[ObjectInfo]:
+             recursive: bool = True, checksums: bool = True,
+             start_offset: str = "") -> Iterator[ObjectInfo]:
         validate_key(prefix, allow_prefix=True)
         blobs = self._gcs().list_blobs(self.bucket, prefix=self._base() + prefix,
                                        page_size=page_size,
-                                       delimiter=None if recursive else "/")
-        for blob in blobs:
-            self._objects_listed += 1
+                                       delimiter=None if recursive else "/",
+                                       start_offset=(self._base() + start_offset
+                                                     if start_offset else None))
+        for blob in blobs:  # the iterator fetches page after page
+            self._count_listed()
             yield self._info(blob)
 
-    def list_prefixes(self, prefix: str = "") -> list[str]:
+    def list_folder(self, prefix: str = "", *, page_size: int | None = None,
+                    checksums: bool = True) -> FolderListing:
         validate_key(prefix, allow_prefix=True)
         if prefix and not prefix.endswith("/"):
-            raise ValueError("list_prefixes needs a prefix ending in '/'")
-        it = self._gcs().list_blobs(self.bucket, prefix=self._base() + prefix, delimiter="/")
-        for _ in it.pages:  # prefixes accumulate as pages are fetched
-            pass
-        base = len(self._base())
-        return sorted(p[base:] for p in it.prefixes)
+            raise ValueError("a folder prefix must be '' or end in '/'")
+        it = self._gcs().list_blobs(self.bucket, prefix=self._base() + prefix,
+                                    delimiter="/", page_size=page_size)
+        objects = [self._info(blob) for page in it.pages for blob in page]
+        self._count_listed(len(objects))
+        base = len(self._base())  # prefixes accumulate as pages are fetched
+        return FolderListing(objects, sorted(p[base:] for p in it.prefixes))
+
+    def list_prefixes(self, prefix: str = "") -> list[str]:
+        return self.list_folder(prefix).prefixes
 
     def stat(self, key: str) -> ObjectInfo | None:
         blob = self._bucket().get_blob(self._name(key))

@@ -44,3 +44,35 @@ def generator_state_dir() -> Path:
 def quarantine_warn_rate() -> float:
     """Share of rows read that may be quarantined before the bronze check warns."""
     return float(os.environ.get("ECOMMERCE_QUARANTINE_WARN_RATE", "0.01"))
+
+
+def _int_env(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not an integer") from None
+    if value < minimum:
+        raise ValueError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def sensor_interval_s() -> int:
+    """Seconds between ticks of the inbox and automation sensors."""
+    return _int_env("ECOMMERCE_SENSOR_INTERVAL_S", 15, 1)
+
+
+def sensor_lookback_days() -> int:
+    """Landing days before the newest one whose inbox folders every tick lists again."""
+    return _int_env("ECOMMERCE_SENSOR_LOOKBACK_DAYS", 2, 0)
+
+
+def sensor_page_size() -> int:
+    """Objects per listing page (GCS returns at most 1,000 per page)."""
+    return _int_env("ECOMMERCE_SENSOR_PAGE_SIZE", 1000, 1)
+
+
+def sensor_discovery_s() -> int:
+    """Seconds between the inbox sensor's discovery listings (unknown folders, undated
+    objects, late first landings on older days)."""
+    return _int_env("ECOMMERCE_SENSOR_DISCOVERY_S", 300, 0)

