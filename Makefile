@@ -29,7 +29,11 @@ install: $(BIN)/.installed
 # today, and materialize those bronze partitions (one range run per asset, recorded in
 # DAGSTER_HOME so the UI shows them). Skipped when the generator state already exists:
 # `make clean` starts over.
-seed: install
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p "$(DAGSTER_HOME)"
+	cp dagster.yaml "$@"
+
+seed: install $(DAGSTER_HOME)/dagster.yaml
 	@$(BIN)/python -c 'from resources.deployment import init_local; init_local()'
 	@if [ -f "$(ECOMMERCE_HOME)/generator/state.json" ]; then \
 		echo "Already seeded ($(ECOMMERCE_HOME)); 'make clean' to start over."; \

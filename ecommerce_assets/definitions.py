@@ -15,4 +15,7 @@ defs = dg.Definitions(
     jobs=[bronze_ingest, inbox_rejects],
     sensors=[inbox_sensor, automation_sensor],
     resources=build_resources(),
+    # Steps run one after another inside the run's process: warehouse steps are serialized
+    # by the pool anyway, and a step subprocess per asset would only add start-up time.
+    executor=dg.in_process_executor,
 )

@@ -191,7 +191,6 @@ def plan_tick(store: ObjectStore, cursor: InboxCursor | None, *, tables: Iterabl
 
     days = [day for _, day in routed.values()]
     high_water = max([*days, *([known] if known else [])], default=None)
-    new_start = (high_water or today) - dt.timedelta(days=lookback_days)
 
     partitions: dict[dt.date, dict[str, list[ObjectInfo]]] = {}
     by_partition: dict[tuple[str, dt.date], list[ObjectInfo]] = {}
@@ -203,12 +202,15 @@ def plan_tick(store: ObjectStore, cursor: InboxCursor | None, *, tables: Iterabl
             continue
         partitions.setdefault(day, {})[table] = sorted(objects, key=lambda o: o.key)
 
-    # The new cursor: every routed object of the window, plus what this tick did not list
-    # again (undated objects sorting before the window's offset, between discoveries).
-    seen = {k: g for k, g in cursor.seen.items()
-            if not discover and k not in listed and _undated(k)}
-    seen.update((k, listed[k].generation) for k, (_, day) in routed.items()
-                if day >= new_start or _undated(k))
+    # The new cursor: every routed object listed now (requested or not, so a day whose
+    # tables are still being ingested is never requested again with a smaller set), plus
+    # what this tick did not list because it lies before the listed range.
+    def before_range(key: str) -> bool:
+        table = key.partition("/")[0]
+        return not discover and key < f"{table}/date={window_start.isoformat()}/"
+
+    seen = {k: g for k, g in cursor.seen.items() if k not in listed and before_range(k)}
+    seen.update((k, listed[k].generation) for k in routed)
     recorded = {} if discover else {k: g for k, g in cursor.rejected.items()
                                     if k not in listed}
     recorded.update((r.key, r.generation) for r in rejects.values())
@@ -221,10 +223,6 @@ def plan_tick(store: ObjectStore, cursor: InboxCursor | None, *, tables: Iterabl
                            discovered_at=now.isoformat() if discover else cursor.discovered_at),
         deferred=sorted(deferred),
     )
-
-
-def _undated(key: str) -> bool:
-    return key.count("/") == 1
 
 
 def _folder_day(name: str) -> dt.date | None:

@@ -58,6 +58,7 @@ def _lookups(instance: dg.DagsterInstance):
 def inbox_sensor(context: dg.SensorEvaluationContext, inbox_store: ObjectStore
                  ) -> dg.SensorResult:
     materialized, ingested_at = _lookups(context.instance)
+    listed_before = inbox_store.objects_listed
     plan = plan_tick(inbox_store, InboxCursor.from_json(context.cursor),
                      tables=BRONZE_TABLES, now=dt.datetime.now(dt.UTC),
                      lookback_days=settings.sensor_lookback_days(),
@@ -81,5 +82,6 @@ def inbox_sensor(context: dg.SensorEvaluationContext, inbox_store: ObjectStore
     for folder in plan.deferred:
         context.log.info(f"{folder}: no partition for that day yet; waiting")
     context.log.info(f"{len(plan.partitions)} landing days to ingest, {len(plan.rejects)} "
-                     f"unroutable objects; {inbox_store.objects_listed} objects listed")
+                     f"unroutable objects; {inbox_store.objects_listed - listed_before} "
+                     "objects listed")
     return dg.SensorResult(run_requests=requests, cursor=plan.cursor.to_json())

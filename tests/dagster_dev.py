@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,7 @@ def dagster_dev(tmp_path: Path, env: dict[str, str] | None = None,
     port = free_port()
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")  # as `make dev` does
     full_env = {**os.environ, "DAGSTER_HOME": str(dagster_home),
                 "ECOMMERCE_HOME": str(tmp_path / "ecommerce"), **(env or {})}
     log_path = tmp_path / "dagster_dev.log"

@@ -278,3 +278,25 @@ def test_tick_lists_only_recent_days_of_a_big_bucket(big_inbox: Inbox,
     result, listed = big_inbox.listed_during_tick()
     assert bronze_runs(result) == {"2024-06-01": ["users"]}
     assert listed == 5
+
+
+def test_a_day_being_ingested_is_not_requested_again(inbox: Inbox,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An old day's tables finish one by one; no tick requests the rest a second time."""
+    monkeypatch.setenv("ECOMMERCE_SENSOR_DISCOVERY_S", "0")
+    old = TODAY - dt.timedelta(days=10)
+    inbox.put(day_key("events", TODAY, "today.csv"))
+    inbox.tick()
+    inbox.instance.report_runless_asset_event(dg.AssetMaterialization(
+        asset_key=["bronze", "events"], partition=TODAY.isoformat()))
+    tables = ["orders", "products", "users"]
+    for table in tables:
+        inbox.put(day_key(table, old, "late.csv"))
+    assert bronze_runs(inbox.tick()) == {old.isoformat(): tables}
+    for table in tables:
+        inbox.instance.report_runless_asset_event(dg.AssetMaterialization(
+            asset_key=["bronze", table], partition=old.isoformat()))
+        assert inbox.tick().run_requests == []
+    # Ingested and outside the recent days: nothing left to remember about that day.
+    assert list(InboxCursor.from_json(inbox.cursor).seen) == [day_key("events", TODAY,
+                                                                      "today.csv")]
