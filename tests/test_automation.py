@@ -1,0 +1,79 @@
+"""The downstream automation condition, evaluated as the automation sensor does."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ecommerce_assets.automation import refresh_on_upstream_change
+from ecommerce_assets.partitions import daily_partitions
+
+DAYS = ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"]
+
+
+@dg.asset(key=["bronze", "orders"], partitions_def=daily_partitions)
+def bronze_orders() -> None:
+    return None
+
+
+@dg.asset(key=["silver", "orders"], deps=[bronze_orders],
+          automation_condition=refresh_on_upstream_change())
+def silver_orders() -> None:
+    return None
+
+
+def requested(result: dg.EvaluateAutomationConditionsResult) -> int:
+    return result.get_num_requested(silver_orders.key)
+
+
+def test_a_burst_of_bronze_partitions_is_one_downstream_run() -> None:
+    with dg.instance_for_test() as instance:
+        defs = [bronze_orders, silver_orders]
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        assert requested(first) == 0  # nothing landed yet
+        # Four landing days arrive, most of the daily partitions are still missing.
+        for day in DAYS:
+            dg.materialize([bronze_orders], instance=instance, partition_key=day)
+        burst = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                  cursor=first.cursor)
+        assert requested(burst) == 1  # one refresh for four partitions, not four
+        dg.materialize([silver_orders], instance=instance)
+        quiet = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                  cursor=burst.cursor)
+        assert requested(quiet) == 0  # nothing new upstream: no run
+        dg.materialize([bronze_orders], instance=instance, partition_key="2026-11-24")
+        again = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                  cursor=quiet.cursor)
+        assert requested(again) == 1
+
+
+def test_stock_eager_never_fires_while_bronze_days_are_missing() -> None:
+    """Why the project's condition drops eager()'s ~any_deps_missing operand."""
+
+    @dg.asset(key=["silver", "orders"], deps=[bronze_orders],
+              automation_condition=dg.AutomationCondition.eager())
+    def eager_orders() -> None:
+        return None
+
+    with dg.instance_for_test() as instance:
+        defs = [bronze_orders, eager_orders]
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        for day in DAYS:
+            dg.materialize([bronze_orders], instance=instance, partition_key=day)
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                   cursor=first.cursor)
+        assert result.get_num_requested(eager_orders.key) == 0
+
+
+def test_no_refresh_while_bronze_is_in_progress() -> None:
+    with dg.instance_for_test() as instance:
+        defs = [bronze_orders, silver_orders]
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        dg.materialize([bronze_orders], instance=instance, partition_key=DAYS[0])
+        # Another bronze day is being ingested (the burst is not over yet).
+        job = dg.Definitions(assets=[bronze_orders]).resolve_implicit_global_asset_job_def()
+        instance.create_run_for_job(job, asset_selection={bronze_orders.key},
+                                    tags={"dagster/partition": DAYS[1]},
+                                    status=dg.DagsterRunStatus.STARTED)
+        held = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                 cursor=first.cursor)
+        assert requested(held) == 0
