@@ -95,16 +95,15 @@ class Reconciliation:
 
 def reconcile(warehouse: Warehouse, table: SilverTable) -> Reconciliation:
     bronze = f"{DATASETS['bronze']}.{table.name}"
-    k = table.key
+    # One GROUP BY key: a single hash aggregate, however many figures come out of it.
     row = counts(warehouse, f"""
-        SELECT COUNT(*) AS bronze_rows,
-               COUNTIF(is_duplicate_in_file) AS duplicates_in_file,
-               COUNT(DISTINCT {k}) AS bronze_keys,
-               COUNT(DISTINCT IF(is_duplicate_in_file, NULL, {k})) AS kept_keys,
+        SELECT COUNT(*) AS bronze_keys, SUM(n) AS bronze_rows,
+               SUM(duplicates) AS duplicates_in_file, COUNTIF(n > duplicates) AS kept_keys,
                (SELECT COUNT(*) FROM {table.warehouse_table}) AS silver_rows,
                (SELECT COUNT(*) FROM {REJECTS_TABLE}
                 WHERE table_name = {literal(table.name)}) AS rejected
-        FROM {bronze}""")
+        FROM (SELECT {table.key}, COUNT(*) AS n, COUNTIF(is_duplicate_in_file) AS duplicates
+              FROM {bronze} GROUP BY {table.key})""")
     return Reconciliation(
         bronze_rows=row["bronze_rows"], duplicates_in_file=row["duplicates_in_file"],
         superseded_versions=row["bronze_rows"] - row["duplicates_in_file"] - row["kept_keys"],

@@ -2,9 +2,11 @@
 
 The statements are BigQuery Standard SQL, transpiled one by one for the embedded DuckDB, and
 run as one script in one transaction, so a failure leaves the previous silver table and
-rejects in place. The SELECT runs once, into a temporary table; kept rows become the silver
-table (``CREATE OR REPLACE``: a full refresh) and rejected ones replace the table's rows in
-``ops.silver_rejects`` with their reason and the whole record as JSON.
+rejects in place. Kept rows become the silver table (``CREATE OR REPLACE``: a full refresh)
+and rejected ones replace the table's rows in ``ops.silver_rejects``, with their reason and
+the whole record as JSON. The SELECT is deterministic (the version order is total), so the
+two statements that read it inside the transaction see the same rows; a table whose SQL
+cannot reject skips the second one.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from dataclasses import dataclass
 from ecommerce_assets.silver.spec import REJECT_COLUMN, REJECTS_TABLE, SilverTable
 from resources.warehouse import Warehouse
 
-CANDIDATES = "_silver_candidates"
 REJECTS_DDL = f"""
 CREATE TABLE IF NOT EXISTS {REJECTS_TABLE} (
   table_name STRING,
@@ -43,19 +44,21 @@ class RefreshReport:
 
 def refresh_statements(table: SilverTable, datasets: dict[str, str] | None = None) -> list[str]:
     """The full refresh of ``table`` as BigQuery SQL statements, in order."""
-    name = table.name  # validated by SilverTable, as is its key
-    return [
-        f"CREATE TEMP TABLE {CANDIDATES} AS\n{table.select_sql(datasets)}",
-        f"CREATE OR REPLACE TABLE {table.warehouse_table} AS "
-        f"SELECT * EXCEPT ({REJECT_COLUMN}) FROM {CANDIDATES} WHERE {REJECT_COLUMN} IS NULL",
+    name, select = table.name, table.select_sql(datasets)  # name and key are validated
+    statements = [
+        f"CREATE OR REPLACE TABLE {table.warehouse_table} AS\n"
+        f"SELECT * EXCEPT ({REJECT_COLUMN}) FROM (\n{select}\n) WHERE {REJECT_COLUMN} IS NULL",
         REJECTS_DDL,
         f"DELETE FROM {REJECTS_TABLE} WHERE table_name = '{name}'",
-        f"INSERT INTO {REJECTS_TABLE} (table_name, record_key, reason, source_object, "
-        f"source_line, landing_date, processed_at, record, rejected_at) "
-        f"SELECT '{name}', c.{table.key}, c.{REJECT_COLUMN}, c.source_object, c.source_line, "
-        f"c.landing_date, c.processed_at, TO_JSON_STRING(c), CURRENT_TIMESTAMP() "
-        f"FROM {CANDIDATES} AS c WHERE c.{REJECT_COLUMN} IS NOT NULL",
     ]
+    if table.can_reject:
+        statements.append(
+            f"INSERT INTO {REJECTS_TABLE} (table_name, record_key, reason, source_object, "
+            f"source_line, landing_date, processed_at, record, rejected_at)\n"
+            f"SELECT '{name}', c.{table.key}, c.{REJECT_COLUMN}, c.source_object, "
+            f"c.source_line, c.landing_date, c.processed_at, TO_JSON_STRING(c), "
+            f"CURRENT_TIMESTAMP() FROM (\n{select}\n) AS c WHERE c.{REJECT_COLUMN} IS NOT NULL")
+    return statements
 
 
 def refresh_table(warehouse: Warehouse, table: SilverTable) -> RefreshReport:

@@ -107,6 +107,14 @@ class SilverTable:
         found = [t.name for t in tree.find_all(exp.Table) if t.db == DATASETS["bronze"]]
         return tuple(dict.fromkeys(found))
 
+    @cached_property
+    def can_reject(self) -> bool:
+        """False when the SELECT's ``reject_reason`` is a constant NULL: no rejects to write."""
+        tree = sqlglot.parse_one(self.select_sql(), read="bigquery")
+        (reason,) = [e for e in tree.expressions if e.alias_or_name == REJECT_COLUMN]
+        value = reason.unalias()
+        return not (isinstance(value, exp.Cast) and isinstance(value.this, exp.Null))
+
     @property
     def warehouse_table(self) -> str:
         return f"{DATASETS['silver']}.{self.name}"
