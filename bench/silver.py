@@ -22,12 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bronze import timed  # bench/bronze.py: the same /usr/bin/time harness
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_DATE, DAY = "2026-11-20", "2026-11-21"
@@ -100,19 +102,6 @@ for name, sql in DEDUPE.items():
     out[name] = {"seconds": time.perf_counter() - started, "rows": rows}
 print(json.dumps(out))
 """
-
-
-def timed(args: list[str], env: dict[str, str] | None = None) -> tuple[dict, float, float]:
-    """Run ``python args`` under /usr/bin/time -v: (last stdout line as JSON, wall s, RSS MB)."""
-    run = subprocess.run(["/usr/bin/time", "-v", sys.executable, *args], cwd=REPO, env=env,
-                         capture_output=True, text=True)
-    if run.returncode:
-        sys.exit(f"failed ({run.returncode}):\n{run.stderr.split('Command being timed')[0]}")
-    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", run.stderr)
-    h, m, s = wall.groups()
-    wall_s = int(h or 0) * 3600 + int(m) * 60 + float(s)
-    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)[1])
-    return json.loads(run.stdout.strip().splitlines()[-1]), wall_s, rss_kb / 1024
 
 
 def prepare(work: Path) -> Path:

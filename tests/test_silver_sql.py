@@ -115,3 +115,28 @@ def test_datasets_render_into_every_statement() -> None:
     assert {"b2.inventory_items", "b2.products", "silver.inventory_items"} <= tables
     assert not any(t.startswith("bronze.") for t in tables)
 
+
+
+def _cte(name: str, cte: str, generalize: bool = True) -> str:
+    """A CTE of a silver file as BigQuery SQL without comments, with (``generalize``) its
+    own table and key names replaced by T and KEY."""
+    table = SILVER_TABLES[name]
+    tree = sqlglot.parse_one(table.select_sql(), read="bigquery")
+    (found,) = [c.this for c in tree.find_all(exp.CTE) if c.alias == cte]
+
+    def general(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Identifier) and node.name in (table.key, name):
+            return exp.to_identifier("KEY" if node.name == table.key else "T")
+        return node
+
+    return (found.transform(general) if generalize else found).sql(dialect="bigquery",
+                                                                   comments=False)
+
+
+def test_the_repeated_sql_is_the_same_in_every_file() -> None:
+    # Each file stands alone (it runs as is on BigQuery), so the dedupe prologue and the
+    # brand spellings are written out in each; they must not drift apart.
+    for cte in ("winners", "latest"):
+        assert len({_cte(n, cte) for n in SILVER_TABLES}) == 1, cte
+    assert (_cte("products", "brand_spellings", generalize=False)
+            == _cte("inventory_items", "brand_spellings", generalize=False))

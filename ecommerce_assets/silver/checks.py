@@ -167,6 +167,15 @@ def orphans(warehouse: Warehouse, ref: Reference) -> dict:
     return row
 
 
+def _not_yet_built(warehouse: Warehouse, table: str) -> dg.AssetCheckResult | None:
+    """A warning when the other silver table a cross-table check reads does not exist yet."""
+    name = SILVER_TABLES[table].warehouse_table
+    if warehouse.table_exists(name):
+        return None
+    return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"reason": f"{name} does not exist yet"})
+
+
 def reference_check(ref: Reference) -> dg.AssetChecksDefinition:
     """``orphan_<column>`` on the child asset: one factory for every reference."""
     parent = asset_key(ref.parent)
@@ -177,10 +186,8 @@ def reference_check(ref: Reference) -> dg.AssetChecksDefinition:
         description=f"{ref.child}.{ref.column} -> {ref.parent}: rows whose parent is not in "
                     f"silver (warn: late-arriving parents are legal)")
     def _orphans(warehouse: Warehouse) -> dg.AssetCheckResult:
-        if not warehouse.table_exists(SILVER_TABLES[ref.parent].warehouse_table):
-            return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                       metadata={"reason": f"silver.{ref.parent} does not "
-                                                           "exist yet"})
+        if missing := _not_yet_built(warehouse, ref.parent):
+            return missing
         found = orphans(warehouse, ref)
         return dg.AssetCheckResult(
             passed=found["orphans"] == 0, severity=dg.AssetCheckSeverity.WARN,
@@ -214,9 +221,8 @@ def item_count_mismatches(warehouse: Warehouse) -> dict:
                 additional_deps=[asset_key("order_items")], pool=WAREHOUSE_POOL, blocking=False,
                 description="orders.num_of_item equals the count of its order items (warn)")
 def num_of_item_check(warehouse: Warehouse) -> dg.AssetCheckResult:
-    if not warehouse.table_exists(SILVER_TABLES["order_items"].warehouse_table):
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata={"reason": "silver.order_items does not exist yet"})
+    if missing := _not_yet_built(warehouse, "order_items"):
+        return missing
     found = item_count_mismatches(warehouse)
     return dg.AssetCheckResult(
         passed=found["mismatched"] == 0, severity=dg.AssetCheckSeverity.WARN,

@@ -12,16 +12,17 @@ Ranges are the dataset's documented ones; anything the real dataset contains mus
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Date, Series
 
-from ecommerce_assets.bronze.schemas import CURRENCY_CODES
-
-Int = pd.Int64Dtype
-Timestamp = Annotated[pd.DatetimeTZDtype, "us", "UTC"]
+from ecommerce_assets.bronze.schemas import (
+    CURRENCY_CODES,
+    Int,
+    Timestamp,
+    col,
+    latitude,
+    longitude,
+)
 
 # Canonical value sets (THELOOK.md). users.traffic_source and events.traffic_source are
 # different sets; event_type is lower case, the others as the shop writes them.
@@ -52,10 +53,6 @@ def required(description: str = "", **checks: object) -> object:
     return pa.Field(nullable=False, description=description or None, **checks)
 
 
-def col(description: str = "", **checks: object) -> object:
-    return pa.Field(nullable=True, description=description or None, **checks)
-
-
 def enum(values: list[str], description: str = "", nullable: bool = True) -> object:
     return pa.Field(nullable=nullable, isin=values, description=description or None)
 
@@ -67,14 +64,6 @@ def currency(price: str) -> object:
 
 def amount(description: str) -> object:
     return pa.Field(nullable=True, ge=0, description=description)
-
-
-def latitude() -> object:
-    return pa.Field(nullable=True, in_range={"min_value": -90, "max_value": 90})
-
-
-def longitude() -> object:
-    return pa.Field(nullable=True, in_range={"min_value": -180, "max_value": 180})
 
 
 class SilverLineage(pa.DataFrameModel):

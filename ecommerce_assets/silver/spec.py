@@ -29,8 +29,8 @@ from resources.keys import validate_identifier
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "silver"
 LINEAGE_COLUMNS: tuple[str, ...] = tuple(SilverLineage.to_schema().columns)
 REJECT_COLUMN = "reject_reason"
-REJECTS_TABLE = "ops.silver_rejects"
 DATASETS: dict[str, str] = {"bronze": "bronze", "silver": "silver", "ops": "ops"}
+REJECTS_TABLE = f"{DATASETS['ops']}.silver_rejects"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
