@@ -33,8 +33,9 @@ def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         kinds={"sql", engine},
         description=(f"`{table.name}` deduplicated to the latest version of each "
                      f"`{table.key}`, typed and standardized by "
-                     f"`sql/silver/{table.sql_path.name}`. {table.model.__doc__ or ''}"
-                     ).strip(),
+                     f"`sql/silver/{table.sql_path.name}`."
+                     + (f" Rows it rejects go to `{REJECTS_TABLE}` with the reason."
+                        if table.can_reject else "")),
         metadata={"dagster/column_schema": column_schema(table.schema),
                   "dagster/table_name": table.warehouse_table,
                   "sql_file": f"sql/silver/{table.sql_path.name}"},
