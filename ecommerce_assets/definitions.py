@@ -6,12 +6,13 @@ import dagster as dg
 
 from ecommerce_assets.bronze.assets import bronze_assets
 from ecommerce_assets.inbox_rejects import inbox_rejects
+from ecommerce_assets.silver.assets import silver_definitions
 from resources.deployment import build_resources
 from sensors.automation import automation_sensor
 from sensors.inbox_sensor import bronze_ingest, inbox_sensor
 
 defs = dg.Definitions(
-    assets=[*bronze_assets],
+    assets=[*bronze_assets, *silver_definitions],
     jobs=[bronze_ingest, inbox_rejects],
     sensors=[inbox_sensor, automation_sensor],
     resources=build_resources(),

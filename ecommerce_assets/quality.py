@@ -9,6 +9,7 @@ checks are sampled. Column presence and types are compared from a zero-row query
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,13 +125,30 @@ def validate_in_warehouse(warehouse: Warehouse, table: str, schema: pandera.Data
         f"SELECT {select} FROM {table} WHERE {where}")).to_pylist()[0]
     for i, (name, check, predicate) in enumerate(predicates):
         if row[f"f{i}"]:
-            sample = warehouse.query_arrow(warehouse.transpile(
-                f"SELECT * FROM {table} WHERE ({where}) AND ({predicate}) "
-                f"LIMIT {int(sample_size)}")).to_pylist()
+            sample = sample_rows(warehouse, table, f"({where}) AND ({predicate})", sample_size)
             failures.append(Failure(name, check, int(row[f"f{i}"]), sample))
-    failures += [Failure(n, "unique", int(row[f"u{i}"])) for i, n in enumerate(unique)
-                 if row[f"u{i}"]]
+    for i, name in enumerate(unique):
+        if row[f"u{i}"]:  # surplus rows over distinct values; sampled as value + count
+            sample = warehouse.query_arrow(warehouse.transpile(
+                f"SELECT `{name}`, COUNT(*) AS `rows` FROM {table} WHERE {where} "
+                f"GROUP BY `{name}` HAVING COUNT(*) > 1 ORDER BY `rows` DESC, `{name}` "
+                f"LIMIT {int(sample_size)}")).to_pylist()
+            failures.append(Failure(name, "unique", int(row[f"u{i}"]), json_safe(sample)))
     return SchemaReport(int(row["n"]), failures)
+
+
+def sample_rows(warehouse: Warehouse, source: str, where: str, size: int = 5,
+                columns: str = "*") -> list[dict]:
+    """Up to ``size`` rows of ``source`` (a table, or a join in BigQuery SQL) matching the
+    BigQuery SQL ``where``, JSON-safe."""
+    rows = warehouse.query_arrow(warehouse.transpile(
+        f"SELECT {columns} FROM {source} WHERE {where} LIMIT {int(size)}")).to_pylist()
+    return json_safe(rows)
+
+
+def json_safe(rows: list[dict]) -> list[dict]:
+    """Rows as Dagster JSON metadata accepts them: timestamps, dates, decimals as text."""
+    return json.loads(json.dumps(rows, default=str))
 
 
 def _structure_failures(warehouse: Warehouse, table: str,

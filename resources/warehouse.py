@@ -57,6 +57,11 @@ class Warehouse(dg.ConfigurableResource):
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         raise NotImplementedError
 
+    def execute_script(self, statements: Sequence[str]) -> None:
+        """Run ``statements`` in order on one session, in one transaction: all take effect
+        or (on any error) none does. Temporary tables live until the script ends."""
+        raise NotImplementedError
+
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         raise NotImplementedError
 
@@ -138,6 +143,17 @@ class DuckDBWarehouse(Warehouse):
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         with self.connect() as conn:
             conn.execute(sql, params)
+
+    def execute_script(self, statements: Sequence[str]) -> None:
+        with self.connect() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         with self.connect() as conn:

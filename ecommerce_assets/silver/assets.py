@@ -1,0 +1,74 @@
+"""The seven ``silver/<table>`` assets, from one factory driven by the table specs.
+
+Each asset is one unpartitioned warehouse table rebuilt from all of bronze by its SQL file
+(a full refresh; see the README for the incremental MERGE that can replace it). It depends
+on the bronze assets its SQL reads, refreshes whenever one of them (any partition) is
+updated, and runs in the warehouse pool, like every asset that writes the warehouse.
+"""
+
+import dagster as dg
+
+from ecommerce_assets.automation import WAREHOUSE_POOL, refresh_on_upstream_change
+from ecommerce_assets.quality import column_schema, markdown_preview
+from ecommerce_assets.silver.checks import (
+    asset_key,
+    check_specs,
+    materialization_checks,
+    reconcile,
+    silver_checks,
+)
+from ecommerce_assets.silver.refresh import refresh_table
+from ecommerce_assets.silver.spec import REJECTS_TABLE, SILVER_TABLES, SilverTable
+from resources import settings
+from resources.warehouse import Warehouse
+
+
+def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
+    engine = "duckdb" if settings.deployment() == "local" else "bigquery"
+
+    @dg.asset(
+        key=asset_key(table.name),
+        group_name="silver",
+        deps=[dg.AssetKey(["bronze", t]) for t in table.bronze_tables],
+        kinds={"sql", engine},
+        description=(f"`{table.name}` deduplicated to the latest version of each "
+                     f"`{table.key}`, typed and standardized by "
+                     f"`sql/silver/{table.sql_path.name}`."
+                     + (f" Rows it rejects go to `{REJECTS_TABLE}` with the reason."
+                        if table.can_reject else "")),
+        metadata={"dagster/column_schema": column_schema(table.schema),
+                  "dagster/table_name": table.warehouse_table,
+                  "sql_file": f"sql/silver/{table.sql_path.name}"},
+        check_specs=check_specs(table),
+        automation_condition=refresh_on_upstream_change(),
+        pool=WAREHOUSE_POOL,
+    )
+    def _silver(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        report = refresh_table(warehouse, table)
+        context.log.info(f"{table.warehouse_table}: {report.rows} rows, {report.rejected} "
+                         f"rejected, in {report.seconds:.2f} s")
+        rec = reconcile(warehouse, table)
+        preview = warehouse.query_arrow(
+            f"SELECT * FROM {table.warehouse_table} ORDER BY {table.key} LIMIT 5")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": report.rows,
+                "refresh_seconds": round(report.seconds, 3),
+                "rows_rejected": report.rejected,
+                "rejects_by_reason": dg.MetadataValue.json(report.rejects),
+                "rejects_table": REJECTS_TABLE,
+                "bronze_rows": rec.bronze_rows,
+                "bronze_duplicates_in_file": rec.duplicates_in_file,
+                "bronze_superseded_versions": rec.superseded_versions,
+                "bronze_distinct_keys": rec.bronze_keys,
+                "preview": dg.MetadataValue.md(markdown_preview(preview)),
+            },
+            check_results=materialization_checks(warehouse, table, rec))
+
+    return _silver
+
+
+silver_assets: list[dg.AssetsDefinition] = [silver_asset(t) for t in SILVER_TABLES.values()]
+# The assets and the cross-table checks of silver/checks.py, as definitions.py takes them
+# (an AssetChecksDefinition is an AssetsDefinition).
+silver_definitions: list[dg.AssetsDefinition] = [*silver_assets, *silver_checks]

@@ -1,0 +1,235 @@
+"""Asset checks of the silver layer, all computed in the warehouse (counts + small samples).
+
+Run with each materialization (``check_specs`` of the asset, see ``assets.py``):
+- ``pandera_schema`` (blocking): the silver Pandera schema compiled to SQL: columns and
+  types, non-null and unique keys, enum sets, ranges and patterns;
+- ``reconciles_with_bronze`` (blocking): distinct bronze keys = silver rows + rejects, so
+  nothing disappears unexplained;
+- the table's business rules (orders: shipped >= created, returned_at iff Returned).
+
+Separate asset checks, because they read a second silver table (``additional_deps`` orders
+them after it in a run that refreshes both):
+- ``orphan_<column>`` (warn) per reference: child rows whose parent key is not in silver,
+  split by whether the parent was rejected (late-arriving rows are legal);
+- ``num_of_item_matches_items`` (warn) on orders: num_of_item = count of its order items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from ecommerce_assets.automation import WAREHOUSE_POOL
+from ecommerce_assets.quality import literal, sample_rows, validate_in_warehouse
+from ecommerce_assets.silver.spec import (
+    DATASETS,
+    REFERENCES,
+    REJECTS_TABLE,
+    SILVER_TABLES,
+    Reference,
+    Rule,
+    SilverTable,
+)
+from resources.warehouse import Warehouse
+
+SCHEMA_CHECK = "pandera_schema"
+RECONCILE_CHECK = "reconciles_with_bronze"
+NUM_OF_ITEM_CHECK = "num_of_item_matches_items"
+SAMPLE_SIZE = 5
+
+
+def asset_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["silver", table])
+
+
+def counts(warehouse: Warehouse, sql: str) -> dict[str, int]:
+    """The one row of a BigQuery SQL aggregate query, as ints (DuckDB's COUNT_IF and SUM
+    come back as 128-bit decimals)."""
+    row = warehouse.query_arrow(warehouse.transpile(sql)).to_pylist()[0]
+    return {k: int(v or 0) for k, v in row.items()}
+
+
+def check_specs(table: SilverTable) -> list[dg.AssetCheckSpec]:
+    """The checks evaluated inside the materialization of ``table``."""
+    key = asset_key(table.name)
+    specs = [
+        dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True,
+                          description="The silver Pandera schema (types, unique non-null key, "
+                                      "enums, ranges), run in the warehouse"),
+        dg.AssetCheckSpec(RECONCILE_CHECK, asset=key, blocking=True,
+                          description="Distinct bronze keys = silver rows + rejects "
+                                      f"explained in {REJECTS_TABLE}"),
+    ]
+    specs += [dg.AssetCheckSpec(r.name, asset=key, blocking=r.blocking, description=r.description)
+              for r in table.rules]
+    return specs
+
+
+def schema_result(warehouse: Warehouse, table: SilverTable) -> dg.AssetCheckResult:
+    report = validate_in_warehouse(warehouse, table.warehouse_table, table.schema,
+                                   sample_size=SAMPLE_SIZE)
+    return dg.AssetCheckResult(
+        check_name=SCHEMA_CHECK, passed=report.passed, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"rows_checked": report.rows,
+                  "failures": dg.MetadataValue.json(report.as_records()),
+                  "failure_sample": dg.MetadataValue.json(
+                      [s for f in report.failures for s in f.sample][:10])})
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Where every bronze row of a table went."""
+
+    bronze_rows: int
+    duplicates_in_file: int  # never reach silver
+    superseded_versions: int  # older versions of a key
+    bronze_keys: int  # distinct keys over all bronze rows
+    silver_rows: int
+    rejected: int  # rows of this table in ops.silver_rejects
+
+    @property
+    def unexplained(self) -> int:
+        return self.bronze_keys - self.silver_rows - self.rejected
+
+
+def reconcile(warehouse: Warehouse, table: SilverTable) -> Reconciliation:
+    bronze = f"{DATASETS['bronze']}.{table.name}"
+    # One GROUP BY key: a single hash aggregate, however many figures come out of it.
+    row = counts(warehouse, f"""
+        SELECT COUNT(*) AS bronze_keys, SUM(n) AS bronze_rows,
+               SUM(duplicates) AS duplicates_in_file, COUNTIF(n > duplicates) AS kept_keys,
+               (SELECT COUNT(*) FROM {table.warehouse_table}) AS silver_rows,
+               (SELECT COUNT(*) FROM {REJECTS_TABLE}
+                WHERE table_name = {literal(table.name)}) AS rejected
+        FROM (SELECT {table.key}, COUNT(*) AS n, COUNTIF(is_duplicate_in_file) AS duplicates
+              FROM {bronze} GROUP BY {table.key})""")
+    return Reconciliation(
+        bronze_rows=row["bronze_rows"], duplicates_in_file=row["duplicates_in_file"],
+        superseded_versions=row["bronze_rows"] - row["duplicates_in_file"] - row["kept_keys"],
+        bronze_keys=row["bronze_keys"], silver_rows=row["silver_rows"],
+        rejected=row["rejected"])
+
+
+def reconcile_result(warehouse: Warehouse, table: SilverTable,
+                     rec: Reconciliation) -> dg.AssetCheckResult:
+    metadata: dict = {"bronze_keys": rec.bronze_keys, "silver_rows": rec.silver_rows,
+                      "rejected": rec.rejected, "unexplained": rec.unexplained}
+    if rec.unexplained:  # name a few keys that are in bronze but neither in silver nor rejects
+        k = table.key
+        metadata["missing_sample"] = dg.MetadataValue.json(sample_rows(
+            warehouse, f"{DATASETS['bronze']}.{table.name} AS b",
+            f"b.{k} NOT IN (SELECT {k} FROM {table.warehouse_table}) AND b.{k} NOT IN "
+            f"(SELECT record_key FROM {REJECTS_TABLE} WHERE table_name = "
+            f"{literal(table.name)})", SAMPLE_SIZE, f"DISTINCT b.{k}"))
+    return dg.AssetCheckResult(check_name=RECONCILE_CHECK, passed=rec.unexplained == 0,
+                               severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+
+
+def rule_result(warehouse: Warehouse, table: SilverTable, rule: Rule) -> dg.AssetCheckResult:
+    row = counts(warehouse, f"SELECT COUNT(*) AS n, COUNTIF({rule.violation}) AS violations "
+                            f"FROM {table.warehouse_table}")
+    metadata: dict = {"rows_checked": row["n"], "violations": row["violations"],
+                      "rule": dg.MetadataValue.md(f"violation: `{rule.violation}`")}
+    if row["violations"]:
+        metadata["failure_sample"] = dg.MetadataValue.json(
+            sample_rows(warehouse, table.warehouse_table, rule.violation, SAMPLE_SIZE))
+    return dg.AssetCheckResult(
+        check_name=rule.name, passed=row["violations"] == 0,
+        severity=dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN,
+        metadata=metadata)
+
+
+def materialization_checks(warehouse: Warehouse, table: SilverTable,
+                           rec: Reconciliation) -> list[dg.AssetCheckResult]:
+    """Results for every spec of :func:`check_specs`, in the same order."""
+    return [schema_result(warehouse, table), reconcile_result(warehouse, table, rec),
+            *(rule_result(warehouse, table, r) for r in table.rules)]
+
+
+def orphans(warehouse: Warehouse, ref: Reference) -> dict:
+    """Orphan counts of ``ref`` and a sample of orphan rows."""
+    child, parent = SILVER_TABLES[ref.child], SILVER_TABLES[ref.parent]
+    col = f"c.{ref.column}"
+    frm = (f"{child.warehouse_table} AS c "
+           f"LEFT JOIN {parent.warehouse_table} AS p ON p.{parent.key} = {col} "
+           f"LEFT JOIN (SELECT DISTINCT record_key FROM {REJECTS_TABLE} "
+           f"WHERE table_name = {literal(parent.name)}) AS r ON r.record_key = {col}")
+    orphan = f"{col} IS NOT NULL AND p.{parent.key} IS NULL"
+    row: dict = counts(
+        warehouse,
+        f"SELECT COUNTIF({col} IS NOT NULL) AS rows_checked, COUNTIF({orphan}) AS orphans, "
+        f"COUNT(DISTINCT IF({orphan}, {col}, NULL)) AS missing_parent_keys, "
+        f"COUNTIF({orphan} AND r.record_key IS NOT NULL) AS parent_rejected FROM {frm}")
+    row["sample"] = sample_rows(warehouse, frm, orphan, SAMPLE_SIZE,
+                                f"c.{child.key}, {col}, r.record_key IS NOT NULL "
+                                f"AS parent_rejected") if row["orphans"] else []
+    return row
+
+
+def _not_yet_built(warehouse: Warehouse, table: str) -> dg.AssetCheckResult | None:
+    """A warning when the other silver table a cross-table check reads does not exist yet."""
+    name = SILVER_TABLES[table].warehouse_table
+    if warehouse.table_exists(name):
+        return None
+    return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"reason": f"{name} does not exist yet"})
+
+
+def reference_check(ref: Reference) -> dg.AssetChecksDefinition:
+    """``orphan_<column>`` on the child asset: one factory for every reference."""
+    parent = asset_key(ref.parent)
+
+    @dg.asset_check(
+        asset=asset_key(ref.child), name=ref.check_name, additional_deps=[parent],
+        pool=WAREHOUSE_POOL, blocking=False,
+        description=f"{ref.child}.{ref.column} -> {ref.parent}: rows whose parent is not in "
+                    f"silver (warn: late-arriving parents are legal)")
+    def _orphans(warehouse: Warehouse) -> dg.AssetCheckResult:
+        if missing := _not_yet_built(warehouse, ref.parent):
+            return missing
+        found = orphans(warehouse, ref)
+        return dg.AssetCheckResult(
+            passed=found["orphans"] == 0, severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rows_checked": found["rows_checked"], "orphans": found["orphans"],
+                      "missing_parent_keys": found["missing_parent_keys"],
+                      "orphans_parent_rejected": found["parent_rejected"],
+                      "orphans_parent_not_arrived": found["orphans"] - found["parent_rejected"],
+                      "orphan_sample": dg.MetadataValue.json(found["sample"])})
+
+    return _orphans
+
+
+def item_count_mismatches(warehouse: Warehouse) -> dict:
+    """Orders whose num_of_item differs from the number of their silver order items."""
+    orders, items = SILVER_TABLES["orders"], SILVER_TABLES["order_items"]
+    frm = (f"{orders.warehouse_table} AS o LEFT JOIN (SELECT order_id, COUNT(*) AS items "
+           f"FROM {items.warehouse_table} GROUP BY order_id) AS i ON i.order_id = o.order_id")
+    mismatch = "o.num_of_item IS DISTINCT FROM IFNULL(i.items, 0)"
+    row: dict = counts(
+        warehouse,
+        f"SELECT COUNT(*) AS orders, COUNTIF({mismatch}) AS mismatched, "
+        f"COUNTIF({mismatch} AND IFNULL(i.items, 0) < o.num_of_item) AS fewer_items "
+        f"FROM {frm}")
+    row["sample"] = sample_rows(warehouse, frm, mismatch, SAMPLE_SIZE,
+                                "o.order_id, o.status, o.num_of_item, IFNULL(i.items, 0) AS items"
+                                ) if row["mismatched"] else []
+    return row
+
+
+@dg.asset_check(asset=asset_key("orders"), name=NUM_OF_ITEM_CHECK,
+                additional_deps=[asset_key("order_items")], pool=WAREHOUSE_POOL, blocking=False,
+                description="orders.num_of_item equals the count of its order items (warn)")
+def num_of_item_check(warehouse: Warehouse) -> dg.AssetCheckResult:
+    if missing := _not_yet_built(warehouse, "order_items"):
+        return missing
+    found = item_count_mismatches(warehouse)
+    return dg.AssetCheckResult(
+        passed=found["mismatched"] == 0, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"orders_checked": found["orders"], "mismatched": found["mismatched"],
+                  "fewer_items_than_num_of_item": found["fewer_items"],
+                  "mismatch_sample": dg.MetadataValue.json(found["sample"])})
+
+
+silver_checks: list[dg.AssetChecksDefinition] = [
+    *(reference_check(r) for r in REFERENCES), num_of_item_check]
