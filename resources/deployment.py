@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from resources import settings
-from resources.object_store import LocalObjectStore
+from resources.object_store import LocalObjectStore, store_for_uri
 from resources.warehouse import DuckDBWarehouse
 
 
 def local_resources() -> dict[str, Any]:
-    """DuckDB file + bucket folders under ``ECOMMERCE_HOME`` (created on first use)."""
-    stores = {f"{b}_store": LocalObjectStore(root=str(settings.bucket_path(b)))
-              for b in settings.BUCKETS}
-    for b in settings.BUCKETS:
-        settings.bucket_path(b).mkdir(parents=True, exist_ok=True)
+    """DuckDB file + bucket folders under ``ECOMMERCE_HOME`` (created on first use).
+
+    Any bucket can live on GCS instead: ``ECOMMERCE_INBOX_URI=gs://my-inbox/prefix`` (and
+    ``…_STAGING_URI``, ``…_ARCHIVE_URI``, ``…_QUARANTINE_URI``).
+    """
+    stores = {f"{b}_store": store_for_uri(settings.bucket_uri(b)) for b in settings.BUCKETS}
+    for store in stores.values():
+        if isinstance(store, LocalObjectStore):
+            Path(store.root).mkdir(parents=True, exist_ok=True)
     return {"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path())), **stores}
 
 

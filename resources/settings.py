@@ -37,6 +37,13 @@ def bucket_path(bucket: str) -> Path:
     return ecommerce_home() / "buckets" / bucket
 
 
+def bucket_uri(bucket: str) -> str:
+    """Where a bucket lives: ``ECOMMERCE_<BUCKET>_URI`` (a folder or ``gs://bucket[/prefix]``),
+    by default a folder under ``ECOMMERCE_HOME``."""
+    path = bucket_path(bucket)  # validates the bucket name
+    return os.environ.get(f"ECOMMERCE_{bucket.upper()}_URI", "").strip() or str(path)
+
+
 def generator_state_dir() -> Path:
     return ecommerce_home() / "generator"
 

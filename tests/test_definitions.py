@@ -96,3 +96,33 @@ def test_warehouse_resource_sets_up_schemas_in_a_run(ecommerce_home: Path) -> No
     result = dg.materialize([probe], resources={"warehouse": wh})
     assert result.success
     assert {"bronze", "silver", "gold", "ops"} <= set(result.output_for_node("probe"))
+
+
+def test_a_bucket_can_live_on_gcs(ecommerce_home: Path, monkeypatch: pytest.MonkeyPatch,
+                                  fake_gcs: str, gcs_bucket: str) -> None:
+    """The inbox on a real GCS API while the warehouse stays the embedded DuckDB file."""
+    from resources.object_store import GCSObjectStore
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", fake_gcs)
+    monkeypatch.setenv("ECOMMERCE_INBOX_URI", f"gs://{gcs_bucket}/landing")
+    resources = build_resources("local")
+    inbox = resources["inbox_store"]
+    assert isinstance(inbox, GCSObjectStore)
+    assert (inbox.bucket, inbox.prefix) == (gcs_bucket, "landing")
+    inbox.write_bytes("orders/date=2026-11-24/a.csv", b"id\n1\n")
+    assert [o.key for o in inbox.list("orders/")] == ["orders/date=2026-11-24/a.csv"]
+    assert Path(resources["archive_store"].root) == ecommerce_home / "buckets" / "archive"
+
+
+def test_every_asset_downstream_of_bronze_is_automated(ecommerce_home: Path) -> None:
+    from ecommerce_assets import definitions
+
+    graph = definitions.defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if key.path[0] != "bronze":
+            assert node.automation_condition is not None, key
+            assert node.pools == {"warehouse"}, key
+    sensors = {s.name: s for s in definitions.defs.get_repository_def().sensor_defs}
+    assert {"inbox_sensor", "automation"} <= set(sensors)
+    assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
