@@ -26,9 +26,9 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 # Seed once (scale $(SCALE)) dated $(DAYS) days ago, land $(DAYS) dirty daily batches ending
-# today, and materialize those bronze partitions (one range run per asset, recorded in
-# DAGSTER_HOME so the UI shows them). Skipped when the generator state already exists:
-# `make clean` starts over.
+# today, and materialize those bronze partitions (one range run) and silver, recorded in
+# DAGSTER_HOME so the UI shows them. From then on the sensors and automation of `make dev`
+# take over. Skipped when the generator state already exists: `make clean` starts over.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p "$(DAGSTER_HOME)"
 	cp dagster.yaml "$@"
@@ -44,8 +44,10 @@ seed: install $(DAGSTER_HOME)/dagster.yaml
 		$(BIN)/python test_data/thelook_ecommerce/generate.py --days $(DAYS) --rows $(ROWS) && \
 		mkdir -p "$(DAGSTER_HOME)" && \
 		$(BIN)/dagster asset materialize -m ecommerce_assets.definitions --select 'group:bronze' \
-			--partition-range "$$SEED_DATE...$$TODAY" > "$(ECOMMERCE_HOME)/bronze-backfill.log" 2>&1 && \
-		echo "Bronze partitions $$SEED_DATE...$$TODAY materialized (log: $(ECOMMERCE_HOME)/bronze-backfill.log)"; \
+			--partition-range "$$SEED_DATE...$$TODAY" > "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
+		$(BIN)/dagster asset materialize -m ecommerce_assets.definitions --select 'group:silver' \
+			>> "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
+		echo "Bronze partitions $$SEED_DATE...$$TODAY and silver materialized (log: $(ECOMMERCE_HOME)/seed-materialize.log)"; \
 	fi
 
 dev: seed

@@ -67,23 +67,25 @@ class Ticker:
         return seconds, self.store.objects_listed - before, len(result.run_requests)
 
 
-def count_calls(store: GCSObjectStore, fn) -> int:
-    """HTTP listing requests made by fn(), counted on the client's session."""
-    session = store._gcs()._http
-    calls = 0
-    original = session.request
+def count_calls(fn) -> int:
+    """Object-listing HTTP requests made by fn(), in any client of this process (the sensor
+    works on its own copy of the store resource, hence its own client)."""
+    import requests
 
-    def counting(method, url, *args, **kwargs):
+    calls = 0
+    original = requests.Session.request
+
+    def counting(self, method, url, *args, **kwargs):
         nonlocal calls
         if method == "GET" and url.split("?")[0].endswith("/o"):
             calls += 1
-        return original(method, url, *args, **kwargs)
+        return original(self, method, url, *args, **kwargs)
 
-    session.request = counting
+    requests.Session.request = counting
     try:
         fn()
     finally:
-        session.request = original
+        requests.Session.request = original
     return calls
 
 
@@ -112,9 +114,10 @@ def measure(n: int, workdir: Path, repeats: int) -> dict:
                 samples.append(seconds)
                 listed.append(objects)
                 requests.append(runs)
-        calls_steady = count_calls(store, lambda: ticker.tick())
+        os.environ["ECOMMERCE_SENSOR_DISCOVERY_S"] = "3600"
+        calls_steady = count_calls(ticker.tick)
         os.environ["ECOMMERCE_SENSOR_DISCOVERY_S"] = "0"
-        calls_discovery = count_calls(store, lambda: ticker.tick())
+        calls_discovery = count_calls(ticker.tick)
         client = store._gcs()
         newest = sorted(client.list_blobs(BUCKET), key=lambda b: b.updated)[-1].name
         stock = []

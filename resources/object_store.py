@@ -17,6 +17,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from pydantic import PrivateAttr
 from resources.keys import InvalidKeyError, validate_key
 
 _LISTED: collections.Counter[str] = collections.Counter()
+_LISTED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ class ObjectStore(dg.ConfigurableResource):
         return _LISTED[self.uri()]
 
     def _count_listed(self, n: int = 1) -> None:
-        _LISTED[self.uri()] += n
+        with _LISTED_LOCK:  # listings may run in threads (the inbox sensor's)
+            _LISTED[self.uri()] += n
 
     def uri(self, key: str = "") -> str:
         raise NotImplementedError
@@ -364,8 +367,10 @@ class GCSObjectStore(ObjectStore):
                     credentials=AnonymousCredentials(),
                     client_options={"api_endpoint": endpoint},
                 )
-            else:
-                self._client = storage.Client(project=self.project)
+            else:  # production: dagster-gcp's client factory (Application Default Credentials)
+                from dagster_gcp import GCSResource
+
+                self._client = GCSResource(project=self.project).get_client()
         return self._client
 
     def _bucket(self):
