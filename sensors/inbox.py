@@ -35,10 +35,6 @@ from resources.object_store import ObjectInfo, ObjectStore
 CURSOR_VERSION = 1
 _DATE_FOLDER = re.compile(r"^date=(\d{4}-\d{2}-\d{2})/$")
 FIRST_DAY = dt.date.fromisoformat(FIRST_LANDING_DATE)
-# First tick (no cursor): a partition counts as ingested when its last materialization ran
-# this long after the newest of its objects was written, a margin for clock skew between
-# the object store and this machine.
-INGESTED_MARGIN = dt.timedelta(seconds=5)
 
 
 @dataclass
@@ -107,15 +103,16 @@ def _digest(groups: Iterable[list[ObjectInfo]]) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-# (table, day) -> when the run of its latest bronze materialization started, or None.
-IngestedAt = Callable[[str, dt.date], dt.datetime | None]
+# (table, day) -> {inbox key: generation} of the objects its latest bronze materialization
+# read (the bronze assets record them in their metadata).
+Ingested = Callable[[str, dt.date], dict[str, str]]
 # table -> landing days with a bronze materialization.
 Materialized = Callable[[str], set[dt.date]]
 
 
 def plan_tick(store: ObjectStore, cursor: InboxCursor | None, *, tables: Iterable[str],
               now: dt.datetime, lookback_days: int, page_size: int, discovery_s: int,
-              materialized: Materialized, ingested_at: IngestedAt) -> TickPlan:
+              materialized: Materialized, ingested: Ingested) -> TickPlan:
     """List what may be new and compare it with ``cursor``; pure apart from the listings.
 
     Every tick makes one listing per table, from the first day of the window on
@@ -209,9 +206,11 @@ def plan_tick(store: ObjectStore, cursor: InboxCursor | None, *, tables: Iterabl
         if cursor.seen.get(key) != listed[key].generation:
             by_partition.setdefault((table, day), []).append(listed[key])
     for (table, day), objects in sorted(by_partition.items()):
-        if first_tick and _already_ingested(objects, ingested_at(table, day)):
-            continue
-        partitions.setdefault(day, {})[table] = sorted(objects, key=lambda o: o.key)
+        if first_tick:  # no memory yet: skip what a run already read (e.g. `make dev`'s)
+            done = ingested(table, day)
+            objects = [o for o in objects if done.get(o.key) != o.generation]
+        if objects:
+            partitions.setdefault(day, {})[table] = sorted(objects, key=lambda o: o.key)
 
     # The new cursor: every routed object listed now (requested or not, so a day whose
     # tables are still being ingested is never requested again with a smaller set), plus
@@ -244,8 +243,3 @@ def _folder_day(name: str) -> dt.date | None:
         return dt.date.fromisoformat(match.group(1))
     except ValueError:  # date=2026-02-30
         return None
-
-
-def _already_ingested(objects: list[ObjectInfo], run_started: dt.datetime | None) -> bool:
-    newest = max(o.updated for o in objects)
-    return run_started is not None and run_started >= newest + INGESTED_MARGIN

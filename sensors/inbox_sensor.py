@@ -12,6 +12,7 @@ import datetime as dt
 
 import dagster as dg
 
+from ecommerce_assets.bronze.assets import INGESTED_OBJECTS
 from ecommerce_assets.bronze.spec import BRONZE_TABLES
 from ecommerce_assets.inbox_rejects import inbox_rejects
 from ecommerce_assets.partitions import daily_partitions
@@ -34,16 +35,16 @@ def _lookups(instance: dg.DagsterInstance):
         keys = instance.get_materialized_partitions(_bronze_key(table))
         return {dt.date.fromisoformat(k) for k in keys}
 
-    def ingested_at(table: str, day: dt.date) -> dt.datetime | None:
+    def ingested(table: str, day: dt.date) -> dict[str, str]:
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=_bronze_key(table),
                                   asset_partitions=[day.isoformat()]), limit=1).records
-        run = instance.get_run_record_by_id(records[0].run_id) if records else None
-        if run is None or run.start_time is None:
-            return None
-        return dt.datetime.fromtimestamp(run.start_time, dt.UTC)
+        if not records or records[0].asset_materialization is None:
+            return {}
+        entry = records[0].asset_materialization.metadata.get(INGESTED_OBJECTS)
+        return dict(entry.value) if entry is not None else {}
 
-    return materialized, ingested_at
+    return materialized, ingested
 
 
 @dg.sensor(
@@ -57,14 +58,14 @@ def _lookups(instance: dg.DagsterInstance):
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, inbox_store: ObjectStore
                  ) -> dg.SensorResult:
-    materialized, ingested_at = _lookups(context.instance)
+    materialized, ingested = _lookups(context.instance)
     listed_before = inbox_store.objects_listed
     plan = plan_tick(inbox_store, InboxCursor.from_json(context.cursor),
                      tables=BRONZE_TABLES, now=dt.datetime.now(dt.UTC),
                      lookback_days=settings.sensor_lookback_days(),
                      page_size=settings.sensor_page_size(),
                      discovery_s=settings.sensor_discovery_s(),
-                     materialized=materialized, ingested_at=ingested_at)
+                     materialized=materialized, ingested=ingested)
     requests = [
         dg.RunRequest(
             job_name=bronze_ingest.name, partition_key=day.isoformat(),

@@ -76,6 +76,12 @@ def test_range_run_materializes_every_partition_with_passing_checks(materialized
         assert key in metadata
     (row,) = query(resources, "SELECT count(*) AS n FROM bronze.events")
     assert metadata["dagster/row_count"].value == row["n"]
+    # The inbox objects the run read, with their generations (the sensor's first tick uses
+    # them): the seed file and one batch file per dirty day.
+    ingested = metadata["ingested_objects"].value
+    inbox = resources["inbox_store"]
+    assert ingested == {o.key: o.generation for o in inbox.list("events/")}
+    assert len(ingested) == 1 + len(DIRTY_DAYS)
 
 
 def test_rows_read_match_the_generator_and_are_all_accounted_for(materialized, landed) -> None:

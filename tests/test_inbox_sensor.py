@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from ecommerce_assets.bronze.assets import INGESTED_OBJECTS
 from ecommerce_assets.definitions import defs
 from ecommerce_assets.partitions import daily_partitions
 from resources.object_store import GCSObjectStore, LocalObjectStore, ObjectStore
@@ -154,25 +155,24 @@ def test_restart_from_a_stored_cursor(inbox: Inbox) -> None:
         assert bronze_runs(restarted.tick()) == {D1.isoformat(): ["users"]}
 
 
-def test_first_tick_skips_partitions_already_ingested(tmp_path: Path) -> None:
+def test_first_tick_skips_objects_a_run_already_ingested(inbox: Inbox) -> None:
     """`make dev` materializes the seeded days before the sensor's first tick."""
-    store = LocalObjectStore(root=str(tmp_path / "inbox"))
-    with dg.instance_for_test() as instance:
-        inbox = Inbox(store, instance)
-        for table in ("orders", "users"):
-            inbox.put(day_key(table, D0, "seed.csv"))
-            written = time.time() - 60  # written a minute before the backfill started
-            os.utime(store._path(day_key(table, D0, "seed.csv")), (written, written))
+    for table in ("orders", "users"):
+        inbox.put(day_key(table, D0, "seed.csv"))
+    inbox.put(day_key("orders", D0, "later.csv"))
+    read = {o.key: o.generation for o in inbox.store.list("orders/")
+            if o.key.endswith("seed.csv")}
 
-        @dg.asset(key=["bronze", "orders"], partitions_def=daily_partitions)
-        def orders_stand_in() -> None:
-            return None
+    @dg.asset(key=["bronze", "orders"], partitions_def=daily_partitions)
+    def orders_stand_in() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={INGESTED_OBJECTS: dg.MetadataValue.json(read)})
 
-        assert dg.materialize([orders_stand_in], instance=instance,
-                              partition_key=D0.isoformat()).success
-        # orders/D0 was ingested by a run that started after its objects were written;
-        # users/D0 never was.
-        assert bronze_runs(inbox.tick()) == {D0.isoformat(): ["users"]}
+    assert dg.materialize([orders_stand_in], instance=inbox.instance,
+                          partition_key=D0.isoformat()).success
+    # orders/D0/seed.csv was read by that run; later.csv was not, and users/D0 has no run.
+    result = inbox.tick()
+    assert bronze_runs(result) == {D0.isoformat(): ["orders", "users"]}
+    assert result.run_requests[0].tags["ecommerce/new_objects"] == "2"
 
 
 def test_unroutable_objects_are_recorded_once(inbox: Inbox,

@@ -35,6 +35,10 @@ from resources.object_store import ObjectStore
 from resources.warehouse import Warehouse
 
 SCHEMA_CHECK = "pandera_schema"
+# Metadata entry: {inbox key: generation} of the inbox objects the run read. The inbox
+# sensor's first tick uses it to skip objects a run already ingested (no clock involved).
+INGESTED_OBJECTS = "ingested_objects"
+MAX_RECORDED_OBJECTS = 10_000
 QUARANTINE_CHECK = "quarantine_rate"
 
 
@@ -111,6 +115,7 @@ def _result(table: BronzeTable, warehouse: Warehouse,
         "partitions": dg.MetadataValue.md(_partition_table(reports)),
         "objects": dg.MetadataValue.md(markdown_preview(_objects(reports))),
         "preview": dg.MetadataValue.md(markdown_preview(preview)),
+        INGESTED_OBJECTS: dg.MetadataValue.json(_ingested_objects(reports)),
         "quarantine_table": QUARANTINE_TABLE,
         "file_registry_table": REGISTRY_TABLE,
     }
@@ -133,6 +138,16 @@ def _result(table: BronzeTable, warehouse: Warehouse,
                            for e in rejected][:20])}),
     ]
     return dg.MaterializeResult(metadata=metadata, check_results=checks)
+
+
+def _ingested_objects(reports: list[PartitionReport]) -> dict[str, str]:
+    """{inbox key: generation} of the objects read from the inbox (bounded in size)."""
+    found = {}
+    for entry in (e for r in reports for e in r.registry):
+        store, _, key = entry["read_from"].partition(":")
+        if store == "inbox" and len(found) < MAX_RECORDED_OBJECTS:
+            found[key] = entry["generation"]
+    return found
 
 
 def _partition_table(reports: list[PartitionReport]) -> str:
