@@ -124,7 +124,7 @@ def plan_tick(store: ObjectStore, cursor: InboxCursor | None, *, tables: Iterabl
     first_tick = cursor is None
     cursor = cursor or InboxCursor()
     today = now.astimezone(dt.UTC).date()
-    last_day = today + dt.timedelta(days=1)  # the daily partitions end tomorrow
+    last_day = today  # the daily partitions end today (end_offset=1), in UTC
     discover = first_tick or cursor.discovered_at is None or (
         now - dt.datetime.fromisoformat(cursor.discovered_at)).total_seconds() >= discovery_s
     known = dt.date.fromisoformat(cursor.high_water) if cursor.high_water else None

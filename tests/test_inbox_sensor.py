@@ -214,9 +214,12 @@ def test_undated_objects_are_dated_by_upload_day(inbox: Inbox) -> None:
 
 
 def test_future_days_wait_for_their_partition(inbox: Inbox) -> None:
+    """The last daily partition is today's (UTC): a run for tomorrow could not start."""
+    inbox.put(day_key("orders", TODAY + dt.timedelta(days=1), "tomorrow.csv"))
     inbox.put(day_key("orders", TODAY + dt.timedelta(days=5), "early.csv"))
     result = inbox.tick()
     assert result.run_requests == []
+    assert daily_partitions.get_last_partition_key() == TODAY.isoformat()
     assert "early.csv" not in json.dumps(InboxCursor.from_json(inbox.cursor).seen)
 
 
