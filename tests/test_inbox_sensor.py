@@ -303,3 +303,41 @@ def test_a_day_being_ingested_is_not_requested_again(inbox: Inbox,
     # Ingested and outside the recent days: nothing left to remember about that day.
     assert list(InboxCursor.from_json(inbox.cursor).seen) == [day_key("events", TODAY,
                                                                       "today.csv")]
+
+
+def test_rejects_job_records_and_quarantines_unroutable_objects(ecommerce_home: Path,
+                                                                monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """The sensor's reject request, executed: registry rows with reasons, objects moved."""
+    from ecommerce_assets.inbox_rejects import inbox_rejects
+    from resources.deployment import build_resources
+
+    monkeypatch.setenv("ECOMMERCE_SENSOR_DISCOVERY_S", "0")
+    resources = build_resources("local")
+    inbox_store = resources["inbox_store"]
+    inbox_store.write_bytes("Orders/date=2026-01-02/x.csv", CSV)
+    inbox_store.write_bytes("stray.csv", CSV)
+    bad = Path(inbox_store.root) / "my folder"  # not a valid key: recorded, left alone
+    bad.mkdir()
+    (bad / "y.csv").write_bytes(CSV)
+    with dg.instance_for_test() as instance:
+        inbox = Inbox(inbox_store, instance)
+        request = next(r for r in inbox.tick().run_requests if r.job_name == "inbox_rejects")
+        for _ in range(2):  # a re-run replaces its rows instead of adding copies
+            result = inbox_rejects.execute_in_process(
+                run_config=request.run_config, instance=instance,
+                resources={k: resources[k] for k in
+                           ("warehouse", "inbox_store", "quarantine_store")})
+            assert result.success
+    rows = resources["warehouse"].query_arrow(
+        "SELECT object_key, status, reason, table_name FROM ops.file_registry "
+        "ORDER BY object_key").to_pylist()
+    assert [r["object_key"] for r in rows] == ["Orders/date=2026-01-02/x.csv", "my folder/",
+                                               "stray.csv"]
+    assert {r["status"] for r in rows} == {"rejected"}
+    assert all(r["table_name"] is None for r in rows)
+    assert "left in the inbox" in rows[1]["reason"]
+    quarantine = resources["quarantine_store"]
+    assert sorted(o.key for o in quarantine.list("unrouted/")) == [
+        "unrouted/Orders/date=2026-01-02/x.csv", "unrouted/stray.csv"]
+    assert not inbox_store.exists("stray.csv") and (bad / "y.csv").exists()
