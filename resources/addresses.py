@@ -65,8 +65,9 @@ STATES = _words(usps.STATES)
 
 _UNIT_ID = r"[0-9]+[A-Z]?(?:-[0-9A-Z]+)?|[A-Z](?:-?[0-9]+)?"
 # A trailing secondary unit: designator (or '#') and an optional id, after at least a house
-# number and one street word ('123 FRONT' is a street, not unit FRNT of '123').
-UNIT_PATTERN = rf"^(.*\S \S+) ({_alternation(UNITS)}|#)(?: #)?(?: ({_UNIT_ID}))?$"
+# number and one street word ('123 FRONT' is a street, not unit FRNT of '123'). The street
+# part is the shortest that leaves a whole unit, so 'APT # 5C' is one unit, not '#' of 'APT'.
+UNIT_PATTERN = rf"^(.*?\S \S+) ({_alternation(UNITS)}|#)(?: #)?(?: ({_UNIT_ID}))?$"
 # House number, optional pre-directional, street name (shortest), optional suffix, optional
 # post-directional. Unmatched optional groups come back as ''.
 STREET_PATTERN = (rf"^([0-9][0-9A-Z/-]*) (?:({_alternation(DIRECTIONALS)}) )?(.+?)"
