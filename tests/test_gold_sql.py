@@ -81,3 +81,37 @@ def test_the_address_seam_is_spliced_into_users_enriched() -> None:
     assert "CAST(NULL AS STRING) AS standardized_address" not in spliced
     with pytest.raises(KeyError, match="no CTE 'nope'"):
         splice_ctes(table.select_sql(), {"nope": "SELECT 1"})
+
+
+def test_the_readme_data_dictionary_names_every_gold_column() -> None:
+    readme = (SQL_ROOT.parent / "README.md").read_text()
+    gold = readme[readme.index("\n## Gold\n"):readme.index("\n## Sensors, automation")]
+    from ecommerce_assets.gold.schemas import FxRates
+    from ecommerce_assets.silver.schemas import Users
+
+    silver_users = set(Users.to_schema().columns)  # "the silver columns" of users_enriched
+    tables = {"fx_rates": FxRates.to_schema(), **{n: t.schema for n, t in GOLD_TABLES.items()}}
+    for name, schema in tables.items():
+        assert f"**`gold.{name}`**" in gold, name
+        missing = [c for c in schema.columns if f"`{c}`" not in gold
+                   and not (name == "users_enriched" and c in silver_users)]
+        assert missing == [], name
+
+
+def test_a_composite_key_is_checked_in_the_warehouse(tmp_path) -> None:
+    import pyarrow as pa
+
+    table = GOLD_TABLES["cohort_retention"]
+    wh = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"))
+    row = {"traffic_source": "All", "cohort_month": dt.date(2026, 1, 1),
+           "months_since_first_order": 0, "cohort_size": 2, "active_customers": 2,
+           "retention_rate": 1.0}
+    other = {**row, "months_since_first_order": 1, "active_customers": 1, "retention_rate": 0.5}
+    data = pa.Table.from_pylist([row, other, row, row])
+    wh.load_table("gold.cohort_retention", data.cast(pa.schema([
+        (f.name, pa.int64() if pa.types.is_integer(f.type) else f.type) for f in data.schema])))
+    report = validate_in_warehouse(wh, "gold.cohort_retention", table.schema)
+    assert report.as_records() == [{"column": "traffic_source+cohort_month+"
+                                               "months_since_first_order",
+                                     "check": "unique", "failures": 2}]
+    assert report.failures[0].sample[0]["rows"] == 3

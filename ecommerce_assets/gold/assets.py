@@ -66,6 +66,9 @@ def _engine() -> str:
 
 
 def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
+    if table.report and table.report not in REPORTS:
+        raise KeyError(f"{table.name}: unknown report {table.report!r} (known: {list(REPORTS)})")
+
     def materialize(context: dg.AssetExecutionContext,
                     as_of: dt.date | None) -> dg.MaterializeResult:
         warehouse: Warehouse = context.resources.warehouse
