@@ -23,6 +23,11 @@ def deployment() -> str:
     return value
 
 
+def warehouse_kind() -> str:
+    """The warehouse's kind tag on assets in the UI: ``duckdb`` (local) or ``bigquery``."""
+    return "duckdb" if deployment() == "local" else "bigquery"
+
+
 def ecommerce_home() -> Path:
     """Root of local state: the DuckDB file, bucket folders, generator state, reports."""
     return Path(os.environ.get("ECOMMERCE_HOME", ".ecommerce")).expanduser().absolute()

@@ -61,10 +61,6 @@ REPORTS: dict[str, Callable[[Warehouse, GoldTable, dt.date | None], dict]] = {
     "heatmap": heatmap_report}
 
 
-def _engine() -> str:
-    return "duckdb" if settings.deployment() == "local" else "bigquery"
-
-
 def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
     if table.report and table.report not in REPORTS:
         raise KeyError(f"{table.name}: unknown report {table.report!r} (known: {list(REPORTS)})")
@@ -100,7 +96,7 @@ def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
         key=asset_key(table.name),
         group_name="gold",
         deps=[dg.AssetKey([d, t]) for d, t in table.reads if d in ("silver", "gold")],
-        kinds={"sql", _engine()},
+        kinds={"sql", settings.warehouse_kind()},
         description=f"{table.description} Built by `{table.sql_file}`.",
         metadata=definition_metadata(table.warehouse_table, table.schema, table.sql_file),
         check_specs=check_specs(table),

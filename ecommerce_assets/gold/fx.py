@@ -41,15 +41,11 @@ def currencies_in_use(warehouse: Warehouse) -> list[str]:
     return [r["currency"] for r in rows]
 
 
-def _engine() -> str:
-    return "duckdb" if settings.deployment() == "local" else "bigquery"
-
-
 @dg.asset(
     key=ASSET_KEY,
     group_name="gold",
     deps=[dg.AssetKey(["silver", name]) for name in CURRENCY_COLUMNS],
-    kinds={"python", _engine()},
+    kinds={"python", settings.warehouse_kind()},
     description="Exchange rates (USD per unit of each currency) from the `fx_rates` resource "
                 "(default: the static reference rates shipped in `resources/fx_rates.py`). "
                 "Gold converts prices by joining this table.",

@@ -24,13 +24,11 @@ from resources.warehouse import Warehouse
 
 
 def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
-    engine = "duckdb" if settings.deployment() == "local" else "bigquery"
-
     @dg.asset(
         key=asset_key(table.name),
         group_name="silver",
         deps=[dg.AssetKey(["bronze", t]) for t in table.bronze_tables],
-        kinds={"sql", engine},
+        kinds={"sql", settings.warehouse_kind()},
         description=(f"`{table.name}` deduplicated to the latest version of each "
                      f"`{table.key}`, typed and standardized by "
                      f"`sql/silver/{table.sql_path.name}`."
