@@ -14,7 +14,7 @@ DAYS ?= 3
 ROWS ?= 200
 export ECOMMERCE_HOME DAGSTER_HOME
 
-.PHONY: dev test install seed lint bench-seed clean
+.PHONY: dev test install seed lint bench-seed bench-gold clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -26,7 +26,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 # Seed once (scale $(SCALE)) dated $(DAYS) days ago, land $(DAYS) dirty daily batches ending
-# today, and materialize those bronze partitions (one range run) and silver, recorded in
+# today, and materialize those bronze partitions (one range run), silver and gold, recorded in
 # DAGSTER_HOME so the UI shows them. From then on the sensors and automation of `make dev`
 # take over. Skipped when the generator state already exists: `make clean` starts over.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
@@ -47,7 +47,9 @@ seed: install $(DAGSTER_HOME)/dagster.yaml
 			--partition-range "$$SEED_DATE...$$TODAY" > "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
 		$(BIN)/dagster asset materialize -m ecommerce_assets.definitions --select 'group:silver' \
 			>> "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
-		echo "Bronze partitions $$SEED_DATE...$$TODAY and silver materialized (log: $(ECOMMERCE_HOME)/seed-materialize.log)"; \
+		$(BIN)/dagster asset materialize -m ecommerce_assets.definitions --select 'group:gold' \
+			>> "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
+		echo "Bronze partitions $$SEED_DATE...$$TODAY, silver and gold materialized (log: $(ECOMMERCE_HOME)/seed-materialize.log)"; \
 	fi
 
 dev: seed
@@ -63,6 +65,9 @@ test: install
 
 bench-seed: install
 	$(BIN)/python bench/seed.py
+
+bench-gold: install
+	$(BIN)/python bench/gold.py
 
 clean:
 	rm -rf "$(ECOMMERCE_HOME)"

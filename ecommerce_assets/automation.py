@@ -4,10 +4,12 @@ the warehouse.
 Silver, gold and embedding assets are unpartitioned tables downstream of the daily
 ``bronze/*`` partitions. ``AutomationCondition.eager()`` alone never fires for them while
 any bronze day in the partition range is missing (its ``~any_deps_missing`` operand), which
-is the normal state of a landing-day partition set, so that operand is dropped. What stays:
-refresh after any dependency updated, but not while a dependency or the asset itself is
-in progress. A burst of bronze partitions therefore produces one downstream run once the
-burst has settled, not one per partition.
+is the normal state of a landing-day partition set, so that operand ignores bronze. What
+stays: refresh after any dependency updated, but not while a dependency or the asset itself
+is in progress, nor while an unpartitioned dependency (a silver or gold table) has never been
+built and is not being built in the same run: gold must not read a silver table that does not
+exist yet while its bronze is still landing. A burst of bronze partitions therefore produces
+one downstream run once the burst has settled, not one per partition.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ WAREHOUSE_POOL = "warehouse"
 
 def refresh_on_upstream_change() -> dg.AutomationCondition:
     """Refresh after any upstream asset (any partition of it) is updated."""
+    # Daily landing-day partitions: some day is always "missing", which must not block.
+    partitioned = dg.AssetSelection.key_prefixes(["bronze"])
     return (
         dg.AutomationCondition.eager()
-        .without(~dg.AutomationCondition.any_deps_missing())
+        .replace("any_deps_missing",
+                 dg.AutomationCondition.any_deps_missing().ignore(partitioned))
         .with_label("refresh_on_upstream_change")
     )

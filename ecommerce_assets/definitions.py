@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ecommerce_assets.bronze.assets import bronze_assets
+from ecommerce_assets.gold.assets import gold_definitions
 from ecommerce_assets.inbox_rejects import inbox_rejects
 from ecommerce_assets.silver.assets import silver_definitions
 from resources.deployment import build_resources
@@ -12,7 +13,7 @@ from sensors.automation import automation_sensor
 from sensors.inbox_sensor import bronze_ingest, inbox_sensor
 
 defs = dg.Definitions(
-    assets=[*bronze_assets, *silver_definitions],
+    assets=[*bronze_assets, *silver_definitions, *gold_definitions],
     jobs=[bronze_ingest, inbox_rejects],
     sensors=[inbox_sensor, automation_sensor],
     resources=build_resources(),

@@ -27,6 +27,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "datetime64[us, UTC]": pa.timestamp("us", tz="UTC"),
     "str": pa.string(),
     "bool": pa.bool_(),
+    "boolean": pa.bool_(),
     "date": pa.date32(),
 }
 
@@ -134,7 +135,27 @@ def validate_in_warehouse(warehouse: Warehouse, table: str, schema: pandera.Data
                 f"GROUP BY `{name}` HAVING COUNT(*) > 1 ORDER BY `rows` DESC, `{name}` "
                 f"LIMIT {int(sample_size)}")).to_pylist()
             failures.append(Failure(name, "unique", int(row[f"u{i}"]), json_safe(sample)))
+    if schema.unique and not present & set(schema.unique):
+        failures += _composite_unique_failures(warehouse, table, list(schema.unique), where,
+                                               sample_size)
     return SchemaReport(int(row["n"]), failures)
+
+
+def _composite_unique_failures(warehouse: Warehouse, table: str, columns: list[str], where: str,
+                               sample_size: int) -> list[Failure]:
+    """The schema-level ``unique`` (a composite key): groups of rows sharing its values."""
+    cols = ", ".join(f"`{c}`" for c in columns)
+    groups = (f"SELECT {cols}, COUNT(*) AS `rows` FROM {table} WHERE {where} "
+              f"GROUP BY {cols} HAVING COUNT(*) > 1")
+    (row,) = warehouse.query_arrow(warehouse.transpile(
+        f"SELECT COUNT(*) AS n, SUM(`rows`) AS r FROM ({groups})")).to_pylist()
+    if not row["n"]:
+        return []
+    sample = warehouse.query_arrow(warehouse.transpile(
+        f"{groups} ORDER BY `rows` DESC LIMIT {int(sample_size)}")).to_pylist()
+    # Surplus rows over distinct key values, as for a single unique column.
+    return [Failure("+".join(columns), "unique", int(row["r"]) - int(row["n"]),
+                    json_safe(sample))]
 
 
 def sample_rows(warehouse: Warehouse, source: str, where: str, size: int = 5,

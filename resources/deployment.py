@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from resources import settings
+from resources.addresses import UspsAddressStandardizer
+from resources.fx_rates import StaticFxRates
 from resources.object_store import LocalObjectStore, store_for_uri
 from resources.warehouse import DuckDBWarehouse
 
@@ -20,7 +22,9 @@ def local_resources() -> dict[str, Any]:
     for store in stores.values():
         if isinstance(store, LocalObjectStore):
             Path(store.root).mkdir(parents=True, exist_ok=True)
-    return {"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path())), **stores}
+    return {"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path())), **stores,
+            # Gold: the static reference FX rates and the deterministic USPS standardizer.
+            "fx_rates": StaticFxRates(), "address_standardizer": UspsAddressStandardizer()}
 
 
 def init_local() -> None:

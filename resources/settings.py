@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -20,6 +21,11 @@ def deployment() -> str:
         raise ValueError(
             f"ECOMMERCE_DEPLOYMENT={value!r} is not one of {', '.join(DEPLOYMENTS)}")
     return value
+
+
+def warehouse_kind() -> str:
+    """The warehouse's kind tag on assets in the UI: ``duckdb`` (local) or ``bigquery``."""
+    return "duckdb" if deployment() == "local" else "bigquery"
 
 
 def ecommerce_home() -> Path:
@@ -42,6 +48,27 @@ def bucket_uri(bucket: str) -> str:
     by default a folder under ``ECOMMERCE_HOME``."""
     path = bucket_path(bucket)  # validates the bucket name
     return os.environ.get(f"ECOMMERCE_{bucket.upper()}_URI", "").strip() or str(path)
+
+
+def reports_dir() -> Path:
+    """Where rendered reports (the cohort retention heatmap) are written."""
+    return ecommerce_home() / "reports"
+
+
+def as_of_override() -> dt.date | None:
+    """``ECOMMERCE_AS_OF`` (YYYY-MM-DD): the reporting date of gold runs, when set."""
+    raw = os.environ.get("ECOMMERCE_AS_OF", "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError(f"ECOMMERCE_AS_OF={raw!r} is not a YYYY-MM-DD date") from None
+
+
+def as_of() -> dt.date:
+    """The reporting date gold measures recency against: ``ECOMMERCE_AS_OF``, else today (UTC)."""
+    return as_of_override() or dt.datetime.now(dt.UTC).date()
 
 
 def generator_state_dir() -> Path:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -17,6 +20,9 @@ from test_data.thelook_ecommerce import synthetic
 
 AS_OF = dt.date(2026, 11, 20)
 REPO = Path(__file__).resolve().parents[1]
+# The generated pipeline data of the silver and gold asset tests: a seed and 3 dirty days.
+SEED_DAY = dt.date(2026, 11, 20)
+LAST_DAY = dt.date(2026, 11, 23)
 
 
 @pytest.fixture
@@ -70,3 +76,63 @@ def thelook_db(thelook: dict[str, pa.Table]) -> Iterator[duckdb.DuckDBPyConnecti
         con.register(name, table)
     yield con
     con.close()
+
+
+@dataclass(frozen=True)
+class GeneratedSilver:
+    home: Path
+    resources: dict
+    result: object  # the dg.ExecuteInProcessResult of the silver run
+
+
+@pytest.fixture(scope="session")
+def generated_silver(tmp_path_factory: pytest.TempPathFactory) -> GeneratedSilver:
+    """Seed (scale 0.01) + 3 dirty days, every bronze partition, then every silver asset,
+    through Dagster; shared by the silver and gold asset tests (gold writes only gold.*)."""
+    import dagster as dg
+
+    from ecommerce_assets.bronze.assets import bronze_assets
+    from ecommerce_assets.silver.assets import silver_definitions
+    from resources.deployment import build_resources
+
+    home = tmp_path_factory.mktemp("generated") / "home"
+    env = {"ECOMMERCE_HOME": str(home), "PATH": ""}
+    for args in (["seed.py", "--scale", "0.01", "--date", SEED_DAY.isoformat()],
+                 ["generate.py", "--days", "3", "--rows", "300", "--date",
+                  LAST_DAY.isoformat()]):
+        subprocess.run([sys.executable, f"test_data/thelook_ecommerce/{args[0]}", *args[1:]],
+                       cwd=REPO, env=env, check=True, capture_output=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ECOMMERCE_HOME", str(home))
+        resources = build_resources("local")
+        bronze = dg.materialize(bronze_assets, resources=resources, tags={
+            "dagster/asset_partition_range_start": SEED_DAY.isoformat(),
+            "dagster/asset_partition_range_end": LAST_DAY.isoformat()})
+        assert bronze.success
+        result = dg.materialize([*silver_definitions, *bronze_assets], resources=resources,
+                                selection=dg.AssetSelection.groups("silver"))
+    return GeneratedSilver(home, resources, result)
+
+
+@pytest.fixture(scope="session")
+def empty_bronze(tmp_path_factory: pytest.TempPathFactory):
+    """A DuckDB file with every bronze table, empty, in its real schema, and the silver and
+    gold tables refreshed from them (what SQL files beyond silver's read)."""
+    from ecommerce_assets.bronze.spec import BRONZE_TABLES
+    from ecommerce_assets.gold import refresh as gold_refresh
+    from ecommerce_assets.gold.spec import FX_RATES_TABLE, GOLD_TABLES
+    from ecommerce_assets.silver.refresh import refresh_statements
+    from ecommerce_assets.silver.spec import SILVER_TABLES
+    from resources.fx_rates import StaticFxRates
+    from resources.warehouse import DuckDBWarehouse
+
+    wh = DuckDBWarehouse(path=str(tmp_path_factory.mktemp("sql") / "w.duckdb"))
+    wh.ensure_schemas()
+    for table in BRONZE_TABLES.values():
+        wh.load_table(table.warehouse_table, table.arrow_schema.empty_table())
+    for table in SILVER_TABLES.values():
+        wh.execute_script([wh.transpile(s) for s in refresh_statements(table)])
+    wh.load_table(FX_RATES_TABLE, StaticFxRates().rates([]))
+    for table in GOLD_TABLES.values():
+        gold_refresh.refresh_table(wh, table)
+    return wh

@@ -77,3 +77,30 @@ def test_no_refresh_while_bronze_is_in_progress() -> None:
         held = dg.evaluate_automation_conditions(defs=defs, instance=instance,
                                                  cursor=first.cursor)
         assert requested(held) == 0
+
+
+@dg.asset(key=["silver", "users"], automation_condition=refresh_on_upstream_change())
+def silver_users() -> None:
+    return None
+
+
+@dg.asset(key=["gold", "customers"], deps=[silver_orders, silver_users],
+          automation_condition=refresh_on_upstream_change())
+def gold_customers() -> None:
+    return None
+
+
+def test_gold_waits_for_a_silver_table_that_was_never_built() -> None:
+    """Bronze days land at different times: one silver table may refresh while another
+    (its bronze still landing) has never been built. Gold must not run against that gap."""
+    with dg.instance_for_test() as instance:
+        defs = [bronze_orders, silver_orders, silver_users, gold_customers]
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        dg.materialize([silver_orders], instance=instance)  # users: never built yet
+        waiting = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                    cursor=first.cursor)
+        assert waiting.get_num_requested(gold_customers.key) == 0
+        dg.materialize([silver_users], instance=instance)
+        ready = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                  cursor=waiting.cursor)
+        assert ready.get_num_requested(gold_customers.key) == 1

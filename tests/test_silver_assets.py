@@ -6,9 +6,6 @@ and silver must hold the version an independent pandas dedupe of bronze picks.
 
 from __future__ import annotations
 
-import datetime as dt
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -20,33 +17,13 @@ from ecommerce_assets.silver import schemas
 from ecommerce_assets.silver.assets import silver_assets, silver_definitions
 from ecommerce_assets.silver.spec import SILVER_TABLES
 from resources.deployment import build_resources
-from tests.conftest import REPO
-
-SEED_DAY = dt.date(2026, 11, 20)
-LAST_DAY = dt.date(2026, 11, 23)  # three dirty days after the seed
+from tests.conftest import SEED_DAY, GeneratedSilver
 
 
 @pytest.fixture(scope="module")
-def silver_run(tmp_path_factory: pytest.TempPathFactory
-               ) -> tuple[dict, dg.ExecuteInProcessResult]:
+def silver_run(generated_silver: GeneratedSilver) -> tuple[dict, dg.ExecuteInProcessResult]:
     """Seed (scale 0.01) + 3 dirty days, every bronze partition, then every silver asset."""
-    home = tmp_path_factory.mktemp("silver") / "home"
-    env = {"ECOMMERCE_HOME": str(home), "PATH": ""}
-    for args in (["seed.py", "--scale", "0.01", "--date", SEED_DAY.isoformat()],
-                 ["generate.py", "--days", "3", "--rows", "300", "--date",
-                  LAST_DAY.isoformat()]):
-        subprocess.run([sys.executable, f"test_data/thelook_ecommerce/{args[0]}", *args[1:]],
-                       cwd=REPO, env=env, check=True, capture_output=True)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ECOMMERCE_HOME", str(home))
-        resources = build_resources("local")
-        bronze = dg.materialize(bronze_assets, resources=resources, tags={
-            "dagster/asset_partition_range_start": SEED_DAY.isoformat(),
-            "dagster/asset_partition_range_end": LAST_DAY.isoformat()})
-        assert bronze.success
-        result = dg.materialize([*silver_definitions, *bronze_assets], resources=resources,
-                                selection=dg.AssetSelection.groups("silver"))
-    return resources, result
+    return generated_silver.resources, generated_silver.result
 
 
 def query(resources: dict, sql: str) -> list[dict]:

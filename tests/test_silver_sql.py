@@ -2,7 +2,11 @@
 
 The files run against empty bronze tables of the real bronze schemas, through the same
 refresh statements the assets use; the silver tables they create must then have exactly the
-columns and types of the silver Pandera schemas.
+columns and types of the silver Pandera schemas (gold's: tests/test_gold_sql.py).
+
+BigQuery-only SQL lives in folders named ``bigquery`` (``sql/gold/bigquery/``: the remote
+function and Gemini variants of the seed): it needs BigQuery features DuckDB does not have,
+so it is only parsed here, not run.
 """
 
 from __future__ import annotations
@@ -13,28 +17,18 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from ecommerce_assets.bronze.spec import BRONZE_TABLES
 from ecommerce_assets.quality import validate_in_warehouse
 from ecommerce_assets.silver.refresh import refresh_statements, refresh_table
 from ecommerce_assets.silver.spec import REJECT_COLUMN, SILVER_TABLES, SQL_DIR, render
+from resources.addresses import GeminiAddressStandardizer
 from resources.keys import InvalidIdentifierError
 from resources.warehouse import DuckDBWarehouse
 from tests.conftest import REPO
 
-SQL_FILES = sorted((REPO / "sql").rglob("*.sql"))
-
-
-@pytest.fixture(scope="module")
-def empty_bronze(tmp_path_factory: pytest.TempPathFactory) -> DuckDBWarehouse:
-    """A DuckDB file with every bronze table, empty, in its real schema, and the silver
-    tables refreshed from them (what SQL files beyond silver's read)."""
-    wh = DuckDBWarehouse(path=str(tmp_path_factory.mktemp("sql") / "w.duckdb"))
-    wh.ensure_schemas()
-    for table in BRONZE_TABLES.values():
-        wh.load_table(table.warehouse_table, table.arrow_schema.empty_table())
-    for table in SILVER_TABLES.values():
-        wh.execute_script([wh.transpile(s) for s in refresh_statements(table)])
-    return wh
+BIGQUERY_ONLY = "bigquery"  # folder name of SQL that runs on BigQuery only
+ALL_SQL_FILES = sorted((REPO / "sql").rglob("*.sql"))
+SQL_FILES = [p for p in ALL_SQL_FILES if BIGQUERY_ONLY not in p.relative_to(REPO).parts]
+BIGQUERY_FILES = [p for p in ALL_SQL_FILES if p not in SQL_FILES]
 
 
 def test_there_is_one_sql_file_per_silver_table() -> None:
@@ -140,3 +134,19 @@ def test_the_repeated_sql_is_the_same_in_every_file() -> None:
         assert len({_cte(n, cte) for n in SILVER_TABLES}) == 1, cte
     assert (_cte("products", "brand_spellings", generalize=False)
             == _cte("inventory_items", "brand_spellings", generalize=False))
+
+
+def test_bigquery_only_sql_is_set_apart_and_parses_as_bigquery() -> None:
+    assert {p.name for p in BIGQUERY_FILES} >= {"convert_to_usd.sql",
+                                                "fx_rates_from_convert_to_usd.sql",
+                                                "standardize_addresses_gemini.sql"}
+    assert not any(BIGQUERY_ONLY in p.parts for p in SQL_FILES)
+    gemini = GeminiAddressStandardizer(model="my-project.llm.gemini_2_5_flash")
+    texts = {p.name: p.read_text() for p in BIGQUERY_FILES}
+    # Placeholders as their instructions say to fill them in.
+    texts["standardize_addresses_gemini.sql"] = gemini.select_sql("silver.users")
+    for name, text in texts.items():
+        text = text.replace("{project}", "my-project").replace("{region}", "us")
+        statements = [s for s in sqlglot.parse(render(text), read="bigquery",
+                                                error_level=sqlglot.ErrorLevel.RAISE) if s]
+        assert statements, name

@@ -9,7 +9,6 @@ updated, and runs in the warehouse pool, like every asset that writes the wareho
 import dagster as dg
 
 from ecommerce_assets.automation import WAREHOUSE_POOL, refresh_on_upstream_change
-from ecommerce_assets.quality import column_schema, markdown_preview
 from ecommerce_assets.silver.checks import (
     asset_key,
     check_specs,
@@ -19,26 +18,23 @@ from ecommerce_assets.silver.checks import (
 )
 from ecommerce_assets.silver.refresh import refresh_table
 from ecommerce_assets.silver.spec import REJECTS_TABLE, SILVER_TABLES, SilverTable
+from ecommerce_assets.sqltables import definition_metadata, preview_markdown
 from resources import settings
 from resources.warehouse import Warehouse
 
 
 def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
-    engine = "duckdb" if settings.deployment() == "local" else "bigquery"
-
     @dg.asset(
         key=asset_key(table.name),
         group_name="silver",
         deps=[dg.AssetKey(["bronze", t]) for t in table.bronze_tables],
-        kinds={"sql", engine},
+        kinds={"sql", settings.warehouse_kind()},
         description=(f"`{table.name}` deduplicated to the latest version of each "
                      f"`{table.key}`, typed and standardized by "
                      f"`sql/silver/{table.sql_path.name}`."
                      + (f" Rows it rejects go to `{REJECTS_TABLE}` with the reason."
                         if table.can_reject else "")),
-        metadata={"dagster/column_schema": column_schema(table.schema),
-                  "dagster/table_name": table.warehouse_table,
-                  "sql_file": f"sql/silver/{table.sql_path.name}"},
+        metadata=definition_metadata(table.warehouse_table, table.schema, table.sql_file),
         check_specs=check_specs(table),
         automation_condition=refresh_on_upstream_change(),
         pool=WAREHOUSE_POOL,
@@ -48,8 +44,6 @@ def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         context.log.info(f"{table.warehouse_table}: {report.rows} rows, {report.rejected} "
                          f"rejected, in {report.seconds:.2f} s")
         rec = reconcile(warehouse, table)
-        preview = warehouse.query_arrow(
-            f"SELECT * FROM {table.warehouse_table} ORDER BY {table.key} LIMIT 5")
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": report.rows,
@@ -61,7 +55,8 @@ def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
                 "bronze_duplicates_in_file": rec.duplicates_in_file,
                 "bronze_superseded_versions": rec.superseded_versions,
                 "bronze_distinct_keys": rec.bronze_keys,
-                "preview": dg.MetadataValue.md(markdown_preview(preview)),
+                "preview": dg.MetadataValue.md(
+                    preview_markdown(warehouse, table.warehouse_table, [table.key])),
             },
             check_results=materialization_checks(warehouse, table, rec))
 

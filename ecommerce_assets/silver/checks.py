@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from ecommerce_assets import table_checks
 from ecommerce_assets.automation import WAREHOUSE_POOL
-from ecommerce_assets.quality import literal, sample_rows, validate_in_warehouse
+from ecommerce_assets.quality import literal, sample_rows
 from ecommerce_assets.silver.spec import (
     DATASETS,
     REFERENCES,
@@ -31,50 +32,32 @@ from ecommerce_assets.silver.spec import (
     Rule,
     SilverTable,
 )
+from ecommerce_assets.table_checks import SAMPLE_SIZE, counts
 from resources.warehouse import Warehouse
 
-SCHEMA_CHECK = "pandera_schema"
 RECONCILE_CHECK = "reconciles_with_bronze"
 NUM_OF_ITEM_CHECK = "num_of_item_matches_items"
-SAMPLE_SIZE = 5
 
 
 def asset_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["silver", table])
 
 
-def counts(warehouse: Warehouse, sql: str) -> dict[str, int]:
-    """The one row of a BigQuery SQL aggregate query, as ints (DuckDB's COUNT_IF and SUM
-    come back as 128-bit decimals)."""
-    row = warehouse.query_arrow(warehouse.transpile(sql)).to_pylist()[0]
-    return {k: int(v or 0) for k, v in row.items()}
-
-
 def check_specs(table: SilverTable) -> list[dg.AssetCheckSpec]:
     """The checks evaluated inside the materialization of ``table``."""
     key = asset_key(table.name)
     specs = [
-        dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True,
-                          description="The silver Pandera schema (types, unique non-null key, "
-                                      "enums, ranges), run in the warehouse"),
+        table_checks.schema_spec(key, "silver"),
         dg.AssetCheckSpec(RECONCILE_CHECK, asset=key, blocking=True,
                           description="Distinct bronze keys = silver rows + rejects "
                                       f"explained in {REJECTS_TABLE}"),
     ]
-    specs += [dg.AssetCheckSpec(r.name, asset=key, blocking=r.blocking, description=r.description)
-              for r in table.rules]
+    specs += [table_checks.rule_spec(key, r) for r in table.rules]
     return specs
 
 
 def schema_result(warehouse: Warehouse, table: SilverTable) -> dg.AssetCheckResult:
-    report = validate_in_warehouse(warehouse, table.warehouse_table, table.schema,
-                                   sample_size=SAMPLE_SIZE)
-    return dg.AssetCheckResult(
-        check_name=SCHEMA_CHECK, passed=report.passed, severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"rows_checked": report.rows,
-                  "failures": dg.MetadataValue.json(report.as_records()),
-                  "failure_sample": dg.MetadataValue.json(
-                      [s for f in report.failures for s in f.sample][:10])})
+    return table_checks.schema_result(warehouse, table.warehouse_table, table.schema)
 
 
 @dataclass(frozen=True)
@@ -127,17 +110,7 @@ def reconcile_result(warehouse: Warehouse, table: SilverTable,
 
 
 def rule_result(warehouse: Warehouse, table: SilverTable, rule: Rule) -> dg.AssetCheckResult:
-    row = counts(warehouse, f"SELECT COUNT(*) AS n, COUNTIF({rule.violation}) AS violations "
-                            f"FROM {table.warehouse_table}")
-    metadata: dict = {"rows_checked": row["n"], "violations": row["violations"],
-                      "rule": dg.MetadataValue.md(f"violation: `{rule.violation}`")}
-    if row["violations"]:
-        metadata["failure_sample"] = dg.MetadataValue.json(
-            sample_rows(warehouse, table.warehouse_table, rule.violation, SAMPLE_SIZE))
-    return dg.AssetCheckResult(
-        check_name=rule.name, passed=row["violations"] == 0,
-        severity=dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN,
-        metadata=metadata)
+    return table_checks.rule_result(warehouse, table.warehouse_table, rule)
 
 
 def materialization_checks(warehouse: Warehouse, table: SilverTable,

@@ -11,10 +11,10 @@ cannot reject skips the second one.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from ecommerce_assets.silver.spec import REJECT_COLUMN, REJECTS_TABLE, SilverTable
+from ecommerce_assets.sqltables import row_count, run_script
 from resources.warehouse import Warehouse
 
 REJECTS_DDL = f"""
@@ -63,11 +63,8 @@ def refresh_statements(table: SilverTable, datasets: dict[str, str] | None = Non
 
 def refresh_table(warehouse: Warehouse, table: SilverTable) -> RefreshReport:
     """Rebuild ``table`` from bronze; returns its row count and rejects by reason."""
-    started = time.perf_counter()
-    warehouse.execute_script([warehouse.transpile(s) for s in refresh_statements(table)])
-    seconds = time.perf_counter() - started
-    rows = warehouse.query_arrow(
-        f"SELECT COUNT(*) AS n FROM {table.warehouse_table}").to_pylist()[0]["n"]
+    seconds = run_script(warehouse, refresh_statements(table))
+    rows = row_count(warehouse, table.warehouse_table)
     rejects = warehouse.query_arrow(warehouse.transpile(
         f"SELECT reason, COUNT(*) AS n FROM {REJECTS_TABLE} WHERE table_name = "
         f"'{table.name}' GROUP BY reason ORDER BY reason")).to_pylist()

@@ -1,0 +1,112 @@
+"""The ``gold/<table>`` assets, from one factory driven by the table specs, plus ``fx_rates``.
+
+Each SQL asset is one unpartitioned warehouse table rebuilt from silver and other gold tables
+by its SQL file. It depends on the tables its SQL reads, refreshes whenever one of them is
+updated, and runs in the warehouse pool. Tables whose SQL uses ``{as_of}`` take it from the
+run config (``as_of: YYYY-MM-DD``), else from ``ECOMMERCE_AS_OF``, else the UTC date the run
+was created, so every step of one run measures recency against the same day.
+
+No ``from __future__ import annotations`` here: Dagster reads the ``context`` and ``config``
+annotations at definition time.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+
+import dagster as dg
+from pydantic import Field
+
+from ecommerce_assets.automation import WAREHOUSE_POOL, refresh_on_upstream_change
+from ecommerce_assets.gold import heatmap
+from ecommerce_assets.gold.checks import asset_key, check_specs, gold_checks, materialization_checks
+from ecommerce_assets.gold.fx import gold_fx_rates
+from ecommerce_assets.gold.refresh import refresh_table
+from ecommerce_assets.gold.spec import GOLD_TABLES, GoldTable
+from ecommerce_assets.sqltables import definition_metadata, preview_markdown
+from resources import settings
+from resources.warehouse import Warehouse
+
+HEATMAP_FILE = "cohort_retention_heatmap.png"
+
+
+class GoldRunConfig(dg.Config):
+    as_of: str | None = Field(
+        default=None, description="Reporting date (YYYY-MM-DD) recency and cohorts are "
+                                  "measured against; default ECOMMERCE_AS_OF, else the UTC "
+                                  "date the run was created")
+
+
+def resolve_as_of(configured: str | None, context: dg.AssetExecutionContext) -> dt.date:
+    if configured:
+        return dt.date.fromisoformat(configured)
+    if override := settings.as_of_override():
+        return override
+    record = context.instance.get_run_record_by_id(context.run_id)
+    created = record.create_timestamp if record else dt.datetime.now(dt.UTC)
+    return created.astimezone(dt.UTC).date()
+
+
+def heatmap_report(warehouse: Warehouse, table: GoldTable, as_of: dt.date | None) -> dict:
+    """Render the retention heatmap, save it under ``$ECOMMERCE_HOME/reports/`` and show it
+    on the asset page (inline image) with the file's path."""
+    overall, channels = heatmap.query_frames(warehouse, table.warehouse_table)
+    image = heatmap.render(overall, channels, as_of)
+    path = heatmap.write(image, settings.reports_dir() / HEATMAP_FILE)
+    return {"heatmap": dg.MetadataValue.md(image.markdown()),
+            "heatmap_path": dg.MetadataValue.path(str(path)),
+            "heatmap_cohorts": image.cohorts}
+
+
+REPORTS: dict[str, Callable[[Warehouse, GoldTable, dt.date | None], dict]] = {
+    "heatmap": heatmap_report}
+
+
+def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
+    if table.report and table.report not in REPORTS:
+        raise KeyError(f"{table.name}: unknown report {table.report!r} (known: {list(REPORTS)})")
+
+    def materialize(context: dg.AssetExecutionContext,
+                    as_of: dt.date | None) -> dg.MaterializeResult:
+        warehouse: Warehouse = context.resources.warehouse
+        report = refresh_table(warehouse, table, as_of=as_of, resources=context.resources)
+        context.log.info(f"{table.warehouse_table}: {report.rows} rows in "
+                         f"{report.seconds:.2f} s" + (f" (as of {as_of})" if as_of else ""))
+        metadata: dict = {
+            "dagster/row_count": report.rows,
+            "refresh_seconds": round(report.seconds, 3),
+            "preview": dg.MetadataValue.md(
+                preview_markdown(warehouse, table.warehouse_table, table.key_columns)),
+        }
+        if as_of:
+            metadata["as_of"] = as_of.isoformat()
+        if table.report:
+            metadata.update(REPORTS[table.report](warehouse, table, as_of))
+        return dg.MaterializeResult(metadata=metadata,
+                                    check_results=materialization_checks(warehouse, table))
+
+    if table.uses_as_of:
+        def compute(context: dg.AssetExecutionContext,
+                    config: GoldRunConfig) -> dg.MaterializeResult:
+            return materialize(context, resolve_as_of(config.as_of, context))
+    else:
+        def compute(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+            return materialize(context, None)
+
+    return dg.asset(
+        key=asset_key(table.name),
+        group_name="gold",
+        deps=[dg.AssetKey([d, t]) for d, t in table.reads if d in ("silver", "gold")],
+        kinds={"sql", settings.warehouse_kind()},
+        description=f"{table.description} Built by `{table.sql_file}`.",
+        metadata=definition_metadata(table.warehouse_table, table.schema, table.sql_file),
+        check_specs=check_specs(table),
+        required_resource_keys={"warehouse", *(s.resource_key for s in table.seams)},
+        automation_condition=refresh_on_upstream_change(),
+        pool=WAREHOUSE_POOL,
+    )(compute)
+
+
+gold_assets: list[dg.AssetsDefinition] = [gold_fx_rates,
+                                          *(gold_asset(t) for t in GOLD_TABLES.values())]
+# The assets and the cross-table checks, as definitions.py takes them.
+gold_definitions: list[dg.AssetsDefinition] = [*gold_assets, *gold_checks]

@@ -1,0 +1,56 @@
+"""Refresh one gold table in the warehouse: its SELECT (seams spliced in) -> the gold table.
+
+A refresh is ``CREATE OR REPLACE TABLE gold.<t> AS <SELECT>``: a full rebuild, atomic on both
+warehouses (the previous table stays until the new one is complete). Gold tables are small
+aggregates of silver, so the rebuild is the simple and fast choice (see BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from ecommerce_assets.gold.spec import GoldTable
+from ecommerce_assets.sqltables import row_count, run_script
+from resources.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    rows: int
+    seconds: float
+
+
+def splice_ctes(select: str, bodies: Mapping[str, str]) -> str:
+    """``select`` (BigQuery SQL) with the body of each named CTE replaced by ``bodies[name]``."""
+    tree = sqlglot.parse_one(select, read="bigquery")
+    ctes = {c.alias: c for c in tree.find_all(exp.CTE)}
+    for name, body in bodies.items():
+        if name not in ctes:
+            raise KeyError(f"the SELECT has no CTE {name!r} to splice (has {sorted(ctes)})")
+        ctes[name].set("this", sqlglot.parse_one(body, read="bigquery"))
+    return tree.sql(dialect="bigquery")
+
+
+def refresh_statements(table: GoldTable, *, as_of: dt.date | None = None,
+                       resources: Any = None,
+                       datasets: dict[str, str] | None = None) -> list[str]:
+    """The refresh of ``table`` as BigQuery SQL. ``resources`` (anything with the seams'
+    resource keys as attributes, such as a Dagster context's ``resources``) supplies the
+    seams; without it the SQL file's own CTE bodies stay."""
+    select = table.select_sql(datasets, as_of=as_of)
+    if table.seams and resources is not None:
+        select = splice_ctes(select, {
+            s.cte: getattr(resources, s.resource_key).select_sql(s.source) for s in table.seams})
+    return [f"CREATE OR REPLACE TABLE {table.warehouse_table} AS\n{select}"]
+
+
+def refresh_table(warehouse: Warehouse, table: GoldTable, *, as_of: dt.date | None = None,
+                  resources: Any = None) -> RefreshReport:
+    seconds = run_script(warehouse, refresh_statements(table, as_of=as_of, resources=resources))
+    return RefreshReport(row_count(warehouse, table.warehouse_table), seconds)

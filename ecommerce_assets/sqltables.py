@@ -1,0 +1,155 @@
+"""Warehouse tables defined by a Pandera model and one SQL SELECT: shared by silver and gold.
+
+Each ``sql/<layer>/<table>.sql`` is one SELECT in BigQuery Standard SQL, run as is on
+BigQuery and transpiled by sqlglot for the embedded DuckDB. Dataset names are written as
+placeholders (``{bronze}``, ``{silver}``, ``{gold}``, ``{ops}``) and :func:`render` replaces
+them with validated dataset names; ``{as_of}`` (the reporting date of a gold run) becomes a
+``DATE '...'`` literal. No other braces are interpreted. The tables a SELECT reads are found
+in the SQL itself, so an asset's lineage cannot drift from its query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import ClassVar
+
+import pandera.pandas as pandera
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from ecommerce_assets.quality import column_schema, markdown_preview
+from resources import settings
+from resources.keys import validate_identifier
+from resources.warehouse import Warehouse
+
+SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
+DATASETS: dict[str, str] = {"bronze": "bronze", "silver": "silver", "gold": "gold", "ops": "ops"}
+AS_OF = "as_of"
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def render(sql: str, datasets: dict[str, str] | None = None, *,
+           as_of: dt.date | None = None) -> str:
+    """Replace ``{silver}``-style placeholders with validated dataset names and ``{as_of}``
+    with a DATE literal (default: :func:`resources.settings.as_of`)."""
+    names = {**DATASETS, **(datasets or {})}
+
+    def substitute(match: re.Match) -> str:
+        if match[1] == AS_OF:
+            day = as_of or settings.as_of()
+            if not isinstance(day, dt.date):
+                raise TypeError(f"as_of must be a date, got {day!r}")
+            return f"DATE '{day.isoformat()}'"
+        if match[1] not in names:
+            known = sorted([*names, AS_OF])
+            raise KeyError(f"unknown placeholder {{{match[1]}}} (known: {known})")
+        return validate_identifier(names[match[1]])
+
+    return _PLACEHOLDER.sub(substitute, sql)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A business rule on one table: ``violation`` is a BigQuery SQL predicate that is TRUE on
+    a row breaking it. Blocking rules fail with ERROR severity, others warn."""
+
+    name: str
+    description: str
+    violation: str
+    blocking: bool = True
+
+
+@dataclass(frozen=True)
+class SqlTable:
+    """A table of ``layer`` built by ``sql/<layer>/<name>.sql``, its contract ``model``."""
+
+    layer: ClassVar[str]
+    name: str
+    model: type[pandera.DataFrameModel]
+    rules: tuple[Rule, ...] = ()
+
+    def __post_init__(self) -> None:
+        validate_identifier(self.name)  # it names a SQL file and a table
+
+    @cached_property
+    def schema(self) -> pandera.DataFrameSchema:
+        return self.model.to_schema()
+
+    @cached_property
+    def key_columns(self) -> tuple[str, ...]:
+        """Columns marked ``metadata={"key": True}``: together they identify a row."""
+        return tuple(n for n, c in self.schema.columns.items() if (c.metadata or {}).get("key"))
+
+    @property
+    def sql_path(self) -> Path:
+        return SQL_ROOT / self.layer / f"{self.name}.sql"
+
+    @property
+    def sql_file(self) -> str:
+        return str(self.sql_path.relative_to(SQL_ROOT.parent))
+
+    @property
+    def warehouse_table(self) -> str:
+        return f"{DATASETS[self.layer]}.{self.name}"
+
+    @cached_property
+    def uses_as_of(self) -> bool:
+        return f"{{{AS_OF}}}" in self.sql_path.read_text()
+
+    def select_sql(self, datasets: dict[str, str] | None = None, *,
+                   as_of: dt.date | None = None) -> str:
+        """The table's SELECT (BigQuery SQL), placeholders rendered, no trailing ';'."""
+        sql = render(self.sql_path.read_text(), datasets, as_of=as_of)
+        return sql.strip().rstrip(";").strip()
+
+    @cached_property
+    def reads(self) -> tuple[tuple[str, str], ...]:
+        """(dataset, table) of every warehouse table the SELECT reads, in order of first use
+        (CTE names are unqualified, so they are not tables)."""
+        tree = sqlglot.parse_one(self.select_sql(as_of=dt.date(2000, 1, 1)), read="bigquery")
+        found = [(t.db, t.name) for t in tree.find_all(exp.Table) if t.db in DATASETS]
+        return tuple(dict.fromkeys(found))
+
+    def upstream(self, dataset: str) -> tuple[str, ...]:
+        """The tables of ``dataset`` the SELECT reads."""
+        return tuple(t for d, t in self.reads if d == DATASETS[dataset])
+
+
+def run_script(warehouse: Warehouse, statements: Sequence[str]) -> float:
+    """Transpile and run BigQuery ``statements`` in one transaction; returns seconds."""
+    started = time.perf_counter()
+    warehouse.execute_script([warehouse.transpile(s) for s in statements])
+    return time.perf_counter() - started
+
+
+def row_count(warehouse: Warehouse, table: str) -> int:
+    validate_identifier(table)
+    return int(warehouse.query_arrow(f"SELECT COUNT(*) AS n FROM {table}").to_pylist()[0]["n"])
+
+
+def preview(warehouse: Warehouse, table: str, order_by: Sequence[str], limit: int = 5) -> pa.Table:
+    """The first ``limit`` rows of ``table`` in ``order_by`` order."""
+    order = ", ".join(validate_identifier(c) for c in order_by) or "1"
+    return warehouse.query_arrow(
+        f"SELECT * FROM {validate_identifier(table)} ORDER BY {order} LIMIT {int(limit)}")
+
+
+def preview_markdown(warehouse: Warehouse, table: str, order_by: Sequence[str]) -> str:
+    return markdown_preview(preview(warehouse, table, order_by))
+
+
+def definition_metadata(table: str, schema: pandera.DataFrameSchema,
+                        sql_file: str | None = None) -> dict:
+    """The static metadata of a table asset: its column schema and warehouse table."""
+    metadata: dict = {"dagster/column_schema": column_schema(schema),
+                      "dagster/table_name": table}
+    if sql_file:
+        metadata["sql_file"] = sql_file
+    return metadata
