@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from ecommerce_assets.automation import WAREHOUSE_POOL
 from ecommerce_assets.bronze.ingest import REGISTRY_SCHEMA, REGISTRY_TABLE, REJECTED
-from resources.keys import InvalidKeyError, validate_key
+from resources.keys import is_valid_key
 from resources.object_store import ObjectStore
 from resources.warehouse import PartitionWrite, Warehouse
 
@@ -35,14 +35,6 @@ class InboxRejectsConfig(dg.Config):
     objects: list[RejectedObject]
 
 
-def _movable(key: str) -> bool:
-    try:
-        validate_key(key)
-    except InvalidKeyError:
-        return False
-    return True
-
-
 @dg.op(pool=WAREHOUSE_POOL, retry_policy=dg.RetryPolicy(max_retries=2, delay=5))
 def record_inbox_rejects(context: dg.OpExecutionContext, config: InboxRejectsConfig,
                          warehouse: Warehouse, inbox_store: ObjectStore,
@@ -51,7 +43,7 @@ def record_inbox_rejects(context: dg.OpExecutionContext, config: InboxRejectsCon
     rows = []
     for obj in config.objects:
         updated = dt.datetime.fromisoformat(obj.updated) if obj.updated else now
-        moved = _movable(obj.key)
+        moved = is_valid_key(obj.key)
         rows.append({
             "table_name": None, "landing_date": updated.astimezone(dt.UTC).date(),
             "object_key": obj.key, "read_from": f"inbox:{obj.key}",
@@ -69,7 +61,7 @@ def record_inbox_rejects(context: dg.OpExecutionContext, config: InboxRejectsCon
                        pa.Table.from_pylist([r], REGISTRY_SCHEMA)) for r in rows])
     moved = 0
     for obj in config.objects:
-        if _movable(obj.key) and inbox_store.exists(obj.key):
+        if is_valid_key(obj.key) and inbox_store.exists(obj.key):
             inbox_store.copy_to(obj.key, quarantine_store, UNROUTED_PREFIX + obj.key)
             inbox_store.delete(obj.key)
             moved += 1

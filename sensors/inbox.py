@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ecommerce_assets.formats import FIRST_LANDING_DATE
-from resources.keys import InvalidKeyError, validate_key
+from resources.keys import InvalidKeyError
 from resources.object_store import ObjectInfo, ObjectStore
 
 CURSOR_VERSION = 1
@@ -70,15 +70,6 @@ class Reject:
     size: int
     updated: str  # ISO timestamp
     reason: str
-
-    @property
-    def movable(self) -> bool:
-        """Whether the object can be moved to the quarantine bucket (its key is valid)."""
-        try:
-            validate_key(self.key)
-        except InvalidKeyError:
-            return False
-        return True
 
 
 @dataclass
