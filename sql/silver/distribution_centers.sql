@@ -1,5 +1,5 @@
 -- silver.distribution_centers: one row per distribution center id, its latest bronze version.
--- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/silver/spec.py).
+-- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/sqltables.py).
 WITH winners AS (
   -- The latest version of each key. Backfills re-ingest old landing days with a newer
   -- processed_at, so the landing day decides first; processed_at, then object and line

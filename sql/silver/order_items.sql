@@ -1,6 +1,6 @@
 -- silver.order_items: one row per order item id, its latest bronze version (items follow
 -- their order's status changes), typed and standardized.
--- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/silver/spec.py).
+-- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/sqltables.py).
 WITH winners AS (
   -- The latest version of each key. Backfills re-ingest old landing days with a newer
   -- processed_at, so the landing day decides first; processed_at, then object and line

@@ -1,6 +1,6 @@
 -- silver.orders: one row per order_id, its latest bronze version (an order is re-sent as it
 -- moves Processing -> Shipped -> Complete), typed and standardized.
--- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/silver/spec.py).
+-- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/sqltables.py).
 WITH winners AS (
   -- The latest version of each key. Backfills re-ingest old landing days with a newer
   -- processed_at, so the landing day decides first; processed_at, then object and line

@@ -1,5 +1,5 @@
 -- silver.users: one row per user id, its latest bronze version, typed and standardized.
--- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/silver/spec.py).
+-- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/sqltables.py).
 -- Returns the silver columns plus reject_reason: rows with a reason go to ops.silver_rejects.
 WITH winners AS (
   -- The latest version of each key. Backfills re-ingest old landing days with a newer
