@@ -121,72 +121,11 @@ def plan_tick(store: ObjectStore, cursor: InboxCursor | None, *, tables: Iterabl
     known = dt.date.fromisoformat(cursor.high_water) if cursor.high_water else None
     window_start = (known or today) - dt.timedelta(days=lookback_days)
 
-    listed: dict[str, ObjectInfo] = {}
+    listed = _list_recent(store, tables, window_start, page_size)
     rejects: dict[str, Reject] = {}
-
-    def list_objects(prefix: str, start_offset: str = "") -> list[ObjectInfo]:
-        return list(store.list(prefix, page_size=page_size, checksums=False,
-                               start_offset=start_offset))
-
-    def list_into(prefix: str, start_offset: str = "") -> None:
-        listed.update((o.key, o) for o in list_objects(prefix, start_offset))
-
-    def reject(o: ObjectInfo, reason: str) -> None:
-        rejects[o.key] = Reject(o.key, o.generation, o.size, o.updated.isoformat(), reason)
-
-    # The steady part: recent days only. The seven listings are independent round trips,
-    # so they run concurrently: a tick costs about one listing's latency, not seven.
-    with ThreadPoolExecutor(max_workers=len(tables) or 1) as pool:
-        for objects in pool.map(lambda t: list_objects(
-                f"{t}/", start_offset=f"{t}/date={window_start.isoformat()}/"), tables):
-            listed.update((o.key, o) for o in objects)
     if discover:
-        with ThreadPoolExecutor(max_workers=len(tables) + 1) as pool:
-            root_listing = pool.submit(store.list_folder, "", page_size=page_size,
-                                       checksums=False)
-            levels = dict(zip(tables, pool.map(lambda t: store.list_folder(
-                f"{t}/", page_size=page_size, checksums=False), tables), strict=True))
-            root = root_listing.result()
-        for o in root.objects:
-            reject(o, "object at the bucket root: files land under {table}/date=YYYY-MM-DD/")
-        for prefix in root.prefixes:
-            if prefix[:-1] in tables:
-                continue
-            try:
-                for o in store.list(prefix, page_size=page_size, checksums=False):
-                    reject(o, f"unknown table folder {prefix!r} (expected one of "
-                              f"{', '.join(tables)})")
-            except InvalidKeyError:  # a folder name we cannot even list safely
-                rejects[prefix] = Reject(prefix, "folder", 0, "", (
-                    f"unknown table folder {prefix!r}, not listed: its name is not a "
-                    "valid object key"))
-        for table, level in levels.items():
-            listed.update((o.key, o) for o in level.objects)  # undated objects
-            done = None
-            for sub in level.prefixes:
-                day = _folder_day(sub[len(table) + 1:])
-                if day is not None and FIRST_DAY <= day < window_start:
-                    done = materialized(table) if done is None else done
-                    if day in done:
-                        continue  # an old, ingested day: only a backfill reads it again
-                if day is None or day < window_start:  # bad folders and late landings
-                    list_into(sub)
-
-    # Route every listed object: a (table, landing day), a reject, or not yet.
-    routed: dict[str, tuple[str, dt.date]] = {}
-    deferred: set[str] = set()
-    for key, o in listed.items():
-        table, _, rest = key.partition("/")
-        folder, slash, _ = rest.partition("/")
-        day = _folder_day(folder + "/") if slash else o.updated.astimezone(dt.UTC).date()
-        if day is None:
-            reject(o, f"folder {table}/{folder}/ is not date=YYYY-MM-DD")
-        elif day < FIRST_DAY:
-            reject(o, f"landing day {day} is before the first partition {FIRST_LANDING_DATE}")
-        elif day > last_day:
-            deferred.add(f"{table}/{folder}/")  # no partition for that day yet: wait
-        else:
-            routed[key] = (table, day)
+        _discover(store, tables, window_start, page_size, materialized, listed, rejects)
+    routed, deferred = _route(listed, last_day, rejects)
 
     days = [day for _, day in routed.values()]
     high_water = max([*days, *([known] if known else [])], default=None)
@@ -224,6 +163,90 @@ def plan_tick(store: ObjectStore, cursor: InboxCursor | None, *, tables: Iterabl
                            discovered_at=now.isoformat() if discover else cursor.discovered_at),
         deferred=sorted(deferred),
     )
+
+
+def _list_objects(store: ObjectStore, prefix: str, page_size: int,
+                  start_offset: str = "") -> list[ObjectInfo]:
+    return list(store.list(prefix, page_size=page_size, checksums=False,
+                           start_offset=start_offset))
+
+
+def _list_recent(store: ObjectStore, tables: list[str], window_start: dt.date,
+                 page_size: int) -> dict[str, ObjectInfo]:
+    """Every table's objects from the window's first day on (plus what sorts after it).
+
+    The listings are independent round trips, so they run concurrently: a tick costs about
+    one listing's latency, not seven.
+    """
+    def recent(table: str) -> list[ObjectInfo]:
+        return _list_objects(store, f"{table}/", page_size,
+                             start_offset=f"{table}/date={window_start.isoformat()}/")
+
+    with ThreadPoolExecutor(max_workers=len(tables) or 1) as pool:
+        return {o.key: o for objects in pool.map(recent, tables) for o in objects}
+
+
+def _reject(rejects: dict[str, Reject], o: ObjectInfo, reason: str) -> None:
+    rejects[o.key] = Reject(o.key, o.generation, o.size, o.updated.isoformat(), reason)
+
+
+def _discover(store: ObjectStore, tables: list[str], window_start: dt.date, page_size: int,
+              materialized: Materialized, listed: dict[str, ObjectInfo],
+              rejects: dict[str, Reject]) -> None:
+    """One delimiter level of the bucket root and of each table folder: unknown folders and
+    root objects (rejects), undated objects and the old days never ingested (into listed)."""
+    with ThreadPoolExecutor(max_workers=len(tables) + 1) as pool:
+        root_listing = pool.submit(store.list_folder, "", page_size=page_size,
+                                   checksums=False)
+        levels = dict(zip(tables, pool.map(lambda t: store.list_folder(
+            f"{t}/", page_size=page_size, checksums=False), tables), strict=True))
+        root = root_listing.result()
+    for o in root.objects:
+        _reject(rejects, o, "object at the bucket root: files land under "
+                            "{table}/date=YYYY-MM-DD/")
+    for prefix in root.prefixes:
+        if prefix[:-1] in tables:
+            continue
+        reason = f"unknown table folder {prefix!r} (expected one of {', '.join(tables)})"
+        try:
+            for o in _list_objects(store, prefix, page_size):
+                _reject(rejects, o, reason)
+        except InvalidKeyError:  # a folder name we cannot even list safely
+            rejects[prefix] = Reject(prefix, "folder", 0, "", (
+                f"{reason}, not listed: its name is not a valid object key"))
+    for table, level in levels.items():
+        listed.update((o.key, o) for o in level.objects)  # undated objects
+        done = None  # materialized days of this table, fetched only when needed
+        for sub in level.prefixes:
+            day = _folder_day(sub[len(table) + 1:])
+            if day is not None and FIRST_DAY <= day < window_start:
+                done = materialized(table) if done is None else done
+                if day in done:
+                    continue  # an old, ingested day: only a backfill reads it again
+            if day is None or day < window_start:  # bad folders and late first landings
+                listed.update((o.key, o) for o in _list_objects(store, sub, page_size))
+
+
+def _route(listed: dict[str, ObjectInfo], last_day: dt.date, rejects: dict[str, Reject]
+           ) -> tuple[dict[str, tuple[str, dt.date]], set[str]]:
+    """Each listed object -> its (table, landing day), a reject, or a folder that waits for
+    its day's partition."""
+    routed: dict[str, tuple[str, dt.date]] = {}
+    deferred: set[str] = set()
+    for key, o in listed.items():
+        table, _, rest = key.partition("/")
+        folder, slash, _ = rest.partition("/")
+        day = _folder_day(folder + "/") if slash else o.updated.astimezone(dt.UTC).date()
+        if day is None:
+            _reject(rejects, o, f"folder {table}/{folder}/ is not date=YYYY-MM-DD")
+        elif day < FIRST_DAY:
+            _reject(rejects, o, f"landing day {day} is before the first partition "
+                                f"{FIRST_LANDING_DATE}")
+        elif day > last_day:
+            deferred.add(f"{table}/{folder}/")  # no partition for that day yet: wait
+        else:
+            routed[key] = (table, day)
+    return routed, deferred
 
 
 def _folder_day(name: str) -> dt.date | None:
