@@ -88,7 +88,7 @@ class ObjectStore(dg.ConfigurableResource):
 
     def list_prefixes(self, prefix: str = "") -> list[str]:
         """The 'folders' directly under ``prefix`` (each ending in '/'), sorted."""
-        raise NotImplementedError
+        return self.list_folder(prefix, checksums=False).prefixes
 
     def stat(self, key: str) -> ObjectInfo | None:
         raise NotImplementedError
@@ -260,13 +260,6 @@ class LocalObjectStore(ObjectStore):
                 continue
         return FolderListing(objects, sorted(prefixes))
 
-    def list_prefixes(self, prefix: str = "") -> list[str]:
-        folder = self._folder(prefix)
-        if folder is None:
-            return []
-        return sorted(f"{prefix}{e.name}/" for e in os.scandir(folder)
-                      if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
-
     def _folder(self, prefix: str) -> Path | None:
         validate_key(prefix, allow_prefix=True)
         if prefix and not prefix.endswith("/"):
@@ -418,9 +411,6 @@ class GCSObjectStore(ObjectStore):
         self._count_listed(len(objects))
         base = len(self._base())  # prefixes accumulate as pages are fetched
         return FolderListing(objects, sorted(p[base:] for p in it.prefixes))
-
-    def list_prefixes(self, prefix: str = "") -> list[str]:
-        return self.list_folder(prefix).prefixes
 
     def stat(self, key: str) -> ObjectInfo | None:
         blob = self._bucket().get_blob(self._name(key))

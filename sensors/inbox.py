@@ -82,15 +82,16 @@ class TickPlan:
 
     def run_key(self, day: dt.date) -> str:
         """Same new objects -> same key: a repeated tick never launches a second run."""
-        return f"inbox-{day.isoformat()}-{_digest(self.partitions[day].values())}"
+        objects = [o for group in self.partitions[day].values() for o in group]
+        return f"inbox-{day.isoformat()}-{_digest(objects)}"
 
     def rejects_run_key(self) -> str:
-        return "inbox-rejects-" + hashlib.sha1(
-            "\n".join(f"{r.key}\t{r.generation}" for r in self.rejects).encode()).hexdigest()[:16]
+        return f"inbox-rejects-{_digest(self.rejects)}"
 
 
-def _digest(groups: Iterable[list[ObjectInfo]]) -> str:
-    text = "\n".join(sorted(f"{o.key}\t{o.generation}" for g in groups for o in g))
+def _digest(items: Iterable[ObjectInfo | Reject]) -> str:
+    """A short hash of a set of (key, generation) pairs, whatever their order."""
+    text = "\n".join(sorted(f"{o.key}\t{o.generation}" for o in items))
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 

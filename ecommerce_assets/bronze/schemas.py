@@ -15,25 +15,13 @@ Bronze is the faithful, typed record: every business column is nullable (as in B
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Date, Series
 
+from ecommerce_assets.fields import Int, TableModel, Timestamp, col, key, latitude, longitude
 from ecommerce_assets.formats import CURRENCY_MARKERS
 
-Int = pd.Int64Dtype
-Timestamp = Annotated[pd.DatetimeTZDtype, "us", "UTC"]
 CURRENCY_CODES = sorted(set(CURRENCY_MARKERS.values()))
-
-
-def key(description: str) -> object:
-    return pa.Field(nullable=False, metadata={"key": True}, description=description)
-
-
-def col(description: str = "", **checks: object) -> object:
-    return pa.Field(nullable=True, description=description or None, **checks)
 
 
 def currency(price: str) -> object:
@@ -42,15 +30,7 @@ def currency(price: str) -> object:
                                 "(null when the value carried none)")
 
 
-def latitude() -> object:
-    return pa.Field(nullable=True, in_range={"min_value": -90, "max_value": 90})
-
-
-def longitude() -> object:
-    return pa.Field(nullable=True, in_range={"min_value": -180, "max_value": 180})
-
-
-class BronzeLineage(pa.DataFrameModel):
+class BronzeLineage(TableModel):
     """Columns every bronze table carries after its business columns."""
 
     is_duplicate_in_file: Series[bool] = pa.Field(
@@ -63,13 +43,9 @@ class BronzeLineage(pa.DataFrameModel):
     processed_at: Series[Timestamp] = pa.Field(description="ingestion time (UTC)")
     landing_date: Series[Date] = pa.Field(description="partition: the day the object landed")
 
-    class Config:
-        coerce = True
-        strict = True
-
 
 class DistributionCenters(BronzeLineage):
-    id: Series[Int] = key("distribution center id (1-10)")
+    id: Series[Int] = key("distribution center id (1-10)", unique=False)
     name: Series[str] = col()
     latitude: Series[float] = latitude()
     longitude: Series[float] = longitude()
@@ -77,7 +53,7 @@ class DistributionCenters(BronzeLineage):
 
 
 class Products(BronzeLineage):
-    id: Series[Int] = key("product id")
+    id: Series[Int] = key("product id", unique=False)
     cost: Series[float] = col("unit cost, in cost_value_type (USD when null)")
     cost_value_type: Series[str] = currency("cost")
     category: Series[str] = col()
@@ -91,7 +67,7 @@ class Products(BronzeLineage):
 
 
 class Users(BronzeLineage):
-    id: Series[Int] = key("user id")
+    id: Series[Int] = key("user id", unique=False)
     first_name: Series[str] = col()
     last_name: Series[str] = col()
     email: Series[str] = col("not unique: never a key")
@@ -110,7 +86,7 @@ class Users(BronzeLineage):
 
 
 class Orders(BronzeLineage):
-    order_id: Series[Int] = key("order id")
+    order_id: Series[Int] = key("order id", unique=False)
     user_id: Series[Int] = col()
     status: Series[str] = col()
     gender: Series[str] = col()
@@ -122,7 +98,7 @@ class Orders(BronzeLineage):
 
 
 class OrderItems(BronzeLineage):
-    id: Series[Int] = key("order item id")
+    id: Series[Int] = key("order item id", unique=False)
     order_id: Series[Int] = col()
     user_id: Series[Int] = col()
     product_id: Series[Int] = col()
@@ -137,7 +113,7 @@ class OrderItems(BronzeLineage):
 
 
 class InventoryItems(BronzeLineage):
-    id: Series[Int] = key("inventory item id")
+    id: Series[Int] = key("inventory item id", unique=False)
     product_id: Series[Int] = col()
     created_at: Series[Timestamp] = col()
     sold_at: Series[Timestamp] = col("null while unsold")
@@ -154,7 +130,7 @@ class InventoryItems(BronzeLineage):
 
 
 class Events(BronzeLineage):
-    id: Series[Int] = key("event id")
+    id: Series[Int] = key("event id", unique=False)
     user_id: Series[Int] = col("null for anonymous sessions")
     sequence_number: Series[Int] = col()
     session_id: Series[str] = col()

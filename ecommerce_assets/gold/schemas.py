@@ -14,7 +14,16 @@ from typing import ClassVar
 import pandera.pandas as pa
 from pandera.typing import Date, Series
 
-from ecommerce_assets.bronze.schemas import Int, Timestamp, latitude, longitude
+from ecommerce_assets.fields import (
+    Int,
+    TableModel,
+    Timestamp,
+    col,
+    key,
+    latitude,
+    longitude,
+    required,
+)
 from ecommerce_assets.silver.schemas import (
     CATEGORIES,
     DEPARTMENTS,
@@ -29,32 +38,17 @@ UNKNOWN_SOURCE = "Unknown"
 COHORT_SEGMENTS = [ALL_SOURCES, *USER_TRAFFIC_SOURCES, UNKNOWN_SOURCE]
 
 
-def key(description: str, unique: bool = True) -> object:
-    return pa.Field(nullable=False, unique=unique, metadata={"key": True},
-                    description=description)
-
-
-def required(description: str, **checks: object) -> object:
-    return pa.Field(nullable=False, description=description, **checks)
-
-
-def optional(description: str, **checks: object) -> object:
-    return pa.Field(nullable=True, description=description, **checks)
-
-
 def share(description: str, nullable: bool = False) -> object:
     return pa.Field(nullable=nullable, in_range={"min_value": 0, "max_value": 1},
                     description=description)
 
 
-class GoldModel(pa.DataFrameModel):
-    class Config:
-        coerce = True
-        strict = True
+class GoldModel(TableModel):
+    """Base of the gold tables' models."""
 
 
 class FxRates(GoldModel):
-    currency: Series[str] = key("ISO 4217 code", unique=True)
+    currency: Series[str] = key("ISO 4217 code")
     rate_to_usd: Series[float] = required("USD per one unit of the currency", gt=0)
     as_of_date: Series[Date] = required("the date the rate is valid for")
     source: Series[str] = required("where the rate came from (the FxRates resource)")
@@ -65,7 +59,7 @@ class OrdersEnriched(GoldModel):
     order_id: Series[Int] = required("the item's order (always in silver.orders)")
     user_id: Series[Int] = required("the order's user")
     product_id: Series[Int] = required("product sold")
-    inventory_item_id: Series[Int] = optional("inventory unit sold")
+    inventory_item_id: Series[Int] = col("inventory unit sold")
     status: Series[str] = pa.Field(nullable=False, isin=ORDER_STATUSES,
                                    description="the item's status (the order's when missing)")
     order_status: Series[str] = pa.Field(nullable=False, isin=ORDER_STATUSES,
@@ -73,32 +67,32 @@ class OrdersEnriched(GoldModel):
     is_revenue_item: Series[bool] = required("status is neither Cancelled nor Returned")
     order_created_at: Series[Timestamp] = required("when the order was placed (UTC)")
     sale_date: Series[Date] = required("DATE(order_created_at), UTC")
-    shipped_at: Series[Timestamp] = optional("item shipped (UTC)")
-    delivered_at: Series[Timestamp] = optional("item delivered (UTC)")
-    returned_at: Series[Timestamp] = optional("item returned (UTC)")
-    age: Series[Int] = optional("user's age", in_range={"min_value": 12, "max_value": 70})
+    shipped_at: Series[Timestamp] = col("item shipped (UTC)")
+    delivered_at: Series[Timestamp] = col("item delivered (UTC)")
+    returned_at: Series[Timestamp] = col("item returned (UTC)")
+    age: Series[Int] = col("user's age", in_range={"min_value": 12, "max_value": 70})
     gender: Series[str] = pa.Field(nullable=True, isin=GENDERS, description="user's gender")
-    country: Series[str] = optional("user's country, as silver spells it")
+    country: Series[str] = col("user's country, as silver spells it")
     traffic_source: Series[str] = pa.Field(nullable=True, isin=USER_TRAFFIC_SOURCES,
                                            description="user's acquisition channel")
-    product_name: Series[str] = optional("product name (null until the product arrives)")
+    product_name: Series[str] = col("product name (null until the product arrives)")
     category: Series[str] = pa.Field(nullable=True, isin=CATEGORIES, description="category")
-    brand: Series[str] = optional("brand")
+    brand: Series[str] = col("brand")
     department: Series[str] = pa.Field(nullable=True, isin=DEPARTMENTS, description="Men/Women")
-    sale_price: Series[float] = optional("price as written, in sale_price_currency", ge=0)
+    sale_price: Series[float] = col("price as written, in sale_price_currency", ge=0)
     sale_price_currency: Series[str] = required("ISO 4217 code of sale_price")
-    fx_rate_to_usd: Series[float] = optional("gold.fx_rates rate of sale_price_currency", gt=0)
-    sale_price_usd: Series[float] = optional("sale_price x fx_rate_to_usd, to the cent", ge=0)
-    unit_cost_usd: Series[float] = optional("cost of the inventory unit sold, in USD", ge=0)
+    fx_rate_to_usd: Series[float] = col("gold.fx_rates rate of sale_price_currency", gt=0)
+    sale_price_usd: Series[float] = col("sale_price x fx_rate_to_usd, to the cent", ge=0)
+    unit_cost_usd: Series[float] = col("cost of the inventory unit sold, in USD", ge=0)
 
 
 class CustomerMetrics(GoldModel):
     user_id: Series[Int] = key("a user with at least one non-cancelled order")
-    email: Series[str] = optional("lower case; not unique (null when the user is not in silver)")
-    country: Series[str] = optional("as silver spells it")
+    email: Series[str] = col("lower case; not unique (null when the user is not in silver)")
+    country: Series[str] = col("as silver spells it")
     lifetime_order_count: Series[Int] = required("non-cancelled orders", ge=1)
     total_spend: Series[float] = required("sum of sale_price_usd of revenue items", ge=0)
-    avg_order_value: Series[float] = optional(
+    avg_order_value: Series[float] = col(
         "total_spend / orders with at least one revenue item (null when none)", ge=0)
     first_order_at: Series[Timestamp] = required("first non-cancelled order (UTC)")
     last_order_at: Series[Timestamp] = required("last non-cancelled order (UTC)")
@@ -110,20 +104,20 @@ class CustomerMetrics(GoldModel):
 class ProductPerformance(GoldModel):
     product_id: Series[Int] = key("every silver product, and any product sold before its row "
                                   "arrived (details null)")
-    name: Series[str] = optional("product name")
+    name: Series[str] = col("product name")
     category: Series[str] = pa.Field(nullable=True, isin=CATEGORIES, description="category")
-    brand: Series[str] = optional("brand")
+    brand: Series[str] = col("brand")
     department: Series[str] = pa.Field(nullable=True, isin=DEPARTMENTS, description="Men/Women")
     units_sold: Series[Int] = required("non-cancelled order items", ge=0)
     total_revenue: Series[float] = required("sum of sale_price_usd of revenue items", ge=0)
-    avg_sale_price: Series[float] = optional("mean sale_price_usd of the units sold", ge=0)
+    avg_sale_price: Series[float] = col("mean sale_price_usd of the units sold", ge=0)
     return_count: Series[Int] = required("Returned order items", ge=0)
     return_rate: Series[float] = share("return_count / units_sold (null when none sold)",
                                        nullable=True)
-    avg_margin_pct: Series[float] = optional(
+    avg_margin_pct: Series[float] = col(
         "mean over revenue items of (sale_price_usd - unit_cost_usd) / sale_price_usd, "
         "a fraction", le=1)
-    inventory_turnover_ratio: Series[float] = optional(
+    inventory_turnover_ratio: Series[float] = col(
         "sold inventory units / unsold units on hand (null when none on hand)", ge=0)
 
 
@@ -134,33 +128,33 @@ class DailySales(GoldModel):
     unique_customers: Series[Int] = required("users with a non-cancelled order that day", ge=0)
     new_customers: Series[Int] = required("users whose first non-cancelled order is that day",
                                           ge=0)
-    avg_basket_size: Series[float] = optional("order items per non-cancelled order", ge=0)
+    avg_basket_size: Series[float] = col("order items per non-cancelled order", ge=0)
 
 
 class UsersEnriched(GoldModel):
     user_id: Series[Int] = key("user id")
-    first_name: Series[str] = optional("as in silver")
-    last_name: Series[str] = optional("as in silver")
+    first_name: Series[str] = col("as in silver")
+    last_name: Series[str] = col("as in silver")
     email: Series[str] = required("lower case; not unique")
-    age: Series[Int] = optional("12-70", in_range={"min_value": 12, "max_value": 70})
+    age: Series[Int] = col("12-70", in_range={"min_value": 12, "max_value": 70})
     gender: Series[str] = pa.Field(nullable=True, isin=GENDERS, description="Male/Female")
-    state: Series[str] = optional("as in silver")
-    street_address: Series[str] = optional("as in silver")
-    postal_code: Series[str] = optional("as in silver")
-    city: Series[str] = optional("as in silver")
-    country: Series[str] = optional("as in silver")
+    state: Series[str] = col("as in silver")
+    street_address: Series[str] = col("as in silver")
+    postal_code: Series[str] = col("as in silver")
+    city: Series[str] = col("as in silver")
+    country: Series[str] = col("as in silver")
     latitude: Series[float] = latitude()
     longitude: Series[float] = longitude()
     traffic_source: Series[str] = pa.Field(nullable=True, isin=USER_TRAFFIC_SOURCES,
                                            description="acquisition channel")
-    created_at: Series[Timestamp] = optional("sign-up time (UTC)")
-    standardized_address: Series[str] = optional(
+    created_at: Series[Timestamp] = col("sign-up time (UTC)")
+    standardized_address: Series[str] = col(
         "USPS style 'DELIVERY LINE, CITY, ST 12345' (United States only) from the "
         "AddressStandardizer resource")
     churn_risk_score: Series[float] = share(
         "0.6 x min(days_since_last_order / 180, 1) + 0.25 / lifetime_order_count + "
         "0.15 x return_rate (null for users without a non-cancelled order)", nullable=True)
-    churn_flag: Series[bool] = optional("customer_metrics.churn_flag (null for non-customers)")
+    churn_flag: Series[bool] = col("customer_metrics.churn_flag (null for non-customers)")
 
 
 class CohortRetention(GoldModel):

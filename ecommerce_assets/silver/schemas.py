@@ -15,13 +15,16 @@ from __future__ import annotations
 import pandera.pandas as pa
 from pandera.typing import Date, Series
 
-from ecommerce_assets.bronze.schemas import (
-    CURRENCY_CODES,
+from ecommerce_assets.bronze.schemas import CURRENCY_CODES
+from ecommerce_assets.fields import (
     Int,
+    TableModel,
     Timestamp,
     col,
+    key,
     latitude,
     longitude,
+    required,
 )
 
 # Canonical value sets (THELOOK.md). users.traffic_source and events.traffic_source are
@@ -44,15 +47,6 @@ IPV4_PATTERN = r"^[0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}[.][0-9]{1,3}$"
 URI_PATTERN = r"^/(home|cart|purchase|cancel|product/[0-9]+|department/.+)$"
 
 
-def key(description: str) -> object:
-    return pa.Field(nullable=False, unique=True, metadata={"key": True},
-                    description=description)
-
-
-def required(description: str = "", **checks: object) -> object:
-    return pa.Field(nullable=False, description=description or None, **checks)
-
-
 def enum(values: list[str], description: str = "", nullable: bool = True) -> object:
     return pa.Field(nullable=nullable, isin=values, description=description or None)
 
@@ -66,17 +60,13 @@ def amount(description: str) -> object:
     return pa.Field(nullable=True, ge=0, description=description)
 
 
-class SilverLineage(pa.DataFrameModel):
+class SilverLineage(TableModel):
     """Which bronze row won: the version columns an incremental MERGE compares."""
 
     source_object: Series[str] = pa.Field(description="inbox object of the winning version")
     source_line: Series[Int] = pa.Field(ge=1, description="its record number in the object")
     processed_at: Series[Timestamp] = pa.Field(description="when bronze ingested it (UTC)")
     landing_date: Series[Date] = pa.Field(description="its bronze partition")
-
-    class Config:
-        coerce = True
-        strict = True
 
 
 class DistributionCenters(SilverLineage):
