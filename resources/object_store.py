@@ -93,6 +93,10 @@ class ObjectStore(dg.ConfigurableResource):
     def stat(self, key: str) -> ObjectInfo | None:
         raise NotImplementedError
 
+    def unsettled(self, info: ObjectInfo, now: dt.datetime) -> bool:
+        """True while the object may still be being written: not to be taken yet."""
+        return False
+
     def read_bytes(self, key: str) -> bytes:
         raise NotImplementedError
 

@@ -110,3 +110,21 @@ def sensor_discovery_s() -> int:
     """Seconds between the inbox sensor's discovery listings (unknown folders, undated
     objects, late first landings on older days)."""
     return _int_env("ECOMMERCE_SENSOR_DISCOVERY_S", 300, 0)
+
+
+def sensor_horizon_days() -> int:
+    """Days back (from today, UTC) whose ingested folders the discovery pass lists object by
+    object, so that a file re-landed on an ingested day is ingested again."""
+    return _int_env("ECOMMERCE_SENSOR_HORIZON_DAYS", 30, 0)
+
+
+def sensor_max_future_days() -> int:
+    """Days after today (UTC) a landing folder may be dated and wait for its partition;
+    later dates are rejected as mistyped."""
+    return _int_env("ECOMMERCE_SENSOR_MAX_FUTURE_DAYS", 1, 0)
+
+
+def sensor_retry_base_s() -> int:
+    """First wait before a landing day whose run did not ingest its objects is requested
+    again; it doubles with every attempt (at most an hour)."""
+    return _int_env("ECOMMERCE_SENSOR_RETRY_BASE_S", 30, 0)

@@ -40,6 +40,8 @@ SCHEMA_CHECK = "pandera_schema"
 INGESTED_OBJECTS = "ingested_objects"
 MAX_RECORDED_OBJECTS = 10_000
 QUARANTINE_CHECK = "quarantine_rate"
+# Observation metadata: a run asks the inbox sensor to re-ingest another partition.
+REINGEST_REASON = "reingest_reason"
 
 
 def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
