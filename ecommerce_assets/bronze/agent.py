@@ -29,12 +29,15 @@ import pyarrow.parquet as pq
 
 from ecommerce_assets.bronze.cleaning import TIMESTAMP_TYPE, check_failures, coerce, json_objects
 from ecommerce_assets.bronze.readers import (
+    CP1252,
+    ENCODING_LABELS,
     BadRecord,
     ObjectReader,
     RawBatch,
     UnreadableObject,
     open_reader,
     plain_file,
+    utf8_file,
 )
 from ecommerce_assets.bronze.spec import VALUE_TYPE_SUFFIX, BronzeTable
 
@@ -56,6 +59,7 @@ class ObjectResult:
     rows_quarantined: int = 0
     duplicates_flagged: int = 0
     format: str | None = None
+    encoding: str | None = None  # utf-8, utf-8-sig, utf-16-le, utf-16-be, cp1252 (None: Parquet)
     missing_columns: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     quarantine: list[pa.Table] = field(default_factory=list)
@@ -74,17 +78,21 @@ def clean_object(table: BronzeTable, path: Path, out: Path, lineage: Lineage) ->
     """Clean the object at ``path`` into the Parquet file ``out``.
 
     Raises :class:`UnreadableObject` when the object cannot be read as this table; ``out``
-    is then absent. A UTF-8 object that turns out to hold Latin-1 bytes past the sample is
-    read again as Latin-1.
+    is then absent. A UTF-8 object that turns out to hold other bytes past the sample is
+    read again as Windows-1252.
     """
-    with plain_file(path) as (plain, compression):
+    with plain_file(path) as (plain, compression), utf8_file(plain) as (text, utf16):
         try:
-            return _clean(table, open_reader(plain, compression), out, lineage)
-        except pa.ArrowInvalid as exc:
-            if "utf8" not in str(exc).lower():
+            result = _clean(table, open_reader(text, compression), out, lineage)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if isinstance(exc, pa.ArrowInvalid) and "utf8" not in str(exc).lower():
                 raise UnreadableObject(f"unreadable: {exc}") from exc
             out.unlink(missing_ok=True)
-            return _clean(table, open_reader(plain, compression, "latin-1"), out, lineage)
+            result = _clean(table, open_reader(text, compression, CP1252), out, lineage)
+            result.encoding = ENCODING_LABELS[CP1252]
+        if utf16:
+            result.encoding = utf16
+        return result
 
 
 def _clean(table: BronzeTable, reader: ObjectReader, out: Path,
@@ -96,7 +104,7 @@ def _clean(table: BronzeTable, reader: ObjectReader, out: Path,
     dupes = sorted({n for n in reader.header if reader.header.count(n) > 1})
     if dupes:
         raise UnreadableObject(f"duplicate column names after normalization: {dupes}")
-    result = ObjectResult(format=reader.format)
+    result = ObjectResult(format=reader.format, encoding=reader.encoding)
     known = [c.name for c in table.source_columns]
     present = set(reader.header)
     extras: list[str] = []
