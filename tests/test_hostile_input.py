@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from ecommerce_assets.bronze.ingest import Buckets, PartitionReport, ingest_partition
 from ecommerce_assets.bronze.spec import BRONZE_TABLES
-from resources.deployment import local_resources
+from resources.deployment import build_resources, local_resources
 from resources.warehouse import DuckDBWarehouse
 
 DAY = dt.date(2026, 11, 21)
@@ -119,3 +121,87 @@ def test_broken_utf16_is_rejected_with_a_reason(env: Env) -> None:
     env.put("odd.csv", b"\xff\xfe" + (HEADER + "\n").encode("utf-16-le") + b"\x00\xd8")
     entry = by_object(env.ingest())["odd.csv"]
     assert entry["status"] == "rejected" and "UTF-16-LE" in entry["reason"]
+
+
+# --- additive schema evolution -----------------------------------------------------------
+
+DAY2 = DAY + dt.timedelta(days=1)
+
+
+def materialize_products(day: dt.date) -> dg.ExecuteInProcessResult:
+    from ecommerce_assets.bronze.assets import bronze_assets
+
+    products = [a for a in bronze_assets if a.key == dg.AssetKey(["bronze", "products"])]
+    return dg.materialize(products, resources=build_resources("local"),
+                          partition_key=day.isoformat())
+
+
+def check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
+    (found,) = [e for e in result.get_asset_check_evaluations() if e.check_name == name]
+    return found
+
+
+def test_schema_drift_adds_columns_warns_and_silver_still_refreshes(env: Env) -> None:
+    from ecommerce_assets.silver.refresh import refresh_table
+    from ecommerce_assets.silver.spec import SILVER_TABLES
+
+    env.put("day1.csv", "\n".join([HEADER, *product_lines(range(1, 3), "old")]).encode(),
+            day=DAY)
+    first = materialize_products(DAY)
+    assert first.success and check(first, "schema_drift").passed
+    # Day 2: two new columns (one a reserved word), one whose name is not an identifier,
+    # and no brand column.
+    header = HEADER.replace(",brand", "") + ",Loyalty Tier,order,2nd choice"
+    env.put("day2.csv", (header + "\n" + "11,1.5,Jeans,new,2,Men,S,1, gold ,A1,x\n"
+                         + "12,1.5,Jeans,new,2,Men,S,1,N/A,,y\n").encode(), day=DAY2)
+    second = materialize_products(DAY2)
+    assert second.success
+    assert check(second, "pandera_schema").passed
+    drift = check(second, "schema_drift")
+    assert not drift.passed and drift.severity == dg.AssetCheckSeverity.WARN
+    (obj,) = drift.metadata["objects"].data
+    assert obj["object"].endswith("/day2.csv") and obj["missing"] == ["brand"]
+    assert obj["extra"] == ["loyalty_tier", "order", "2nd_choice"]
+    assert obj["only_in_extra_columns_json"] == ["2nd_choice"]
+
+    rows = env.rows('SELECT id, brand, loyalty_tier, "order", extra_columns '
+                    "FROM bronze.products ORDER BY id")
+    assert [(r["id"], r["brand"], r["loyalty_tier"], r["order"]) for r in rows] == [
+        (1, "B", None, None), (2, "B", None, None),  # the earlier partition reads NULL
+        (11, None, "gold", "A1"), (12, None, None, None)]  # trimmed, sentinel and '' -> NULL
+    assert json.loads(rows[2]["extra_columns"])["2nd_choice"] == "x"  # kept, not lost
+    columns = {r["column_name"]: r["data_type"] for r in env.rows(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'bronze' AND table_name = 'products'")}
+    assert columns["loyalty_tier"] == columns["order"] == "VARCHAR"
+    assert "2nd_choice" not in columns
+
+    materialization = second.asset_materializations_for_node("bronze__products")[0]
+    schema = materialization.metadata["dagster/column_schema"].schema
+    added = {c.name: c for c in schema.columns if c.name in ("loyalty_tier", "order")}
+    assert added["loyalty_tier"].type == "string"
+    assert added["loyalty_tier"].description.startswith(
+        f"added from input products/date={DAY2}/day2.csv on ")
+
+    # Silver selects its columns explicitly: the added ones do not break it.
+    for name in SILVER_TABLES["products"].upstream("bronze"):
+        table = BRONZE_TABLES[name]
+        if not env.warehouse.table_exists(table.warehouse_table):
+            env.warehouse.load_table(table.warehouse_table, table.arrow_schema.empty_table())
+    report = refresh_table(env.warehouse, SILVER_TABLES["products"])
+    assert report.rows == 4
+
+
+def test_more_than_the_column_limit_stay_in_json(env: Env) -> None:
+    from ecommerce_assets.bronze.agent import MAX_ADDED_COLUMNS
+
+    extra = [f"x{i}" for i in range(MAX_ADDED_COLUMNS + 5)]
+    env.put("wide.csv", (",".join([HEADER, *extra]) + "\n"
+                         + ",".join([product_lines(range(1, 2), "w")[0], *extra]) + "\n")
+            .encode())
+    entry = by_object(env.ingest())["wide.csv"]
+    assert entry["status"] == "loaded" and entry["extra_columns"] == ",".join(extra)
+    (row,) = env.rows("SELECT * FROM bronze.products")
+    assert all(row[f"x{i}"] == f"x{i}" for i in range(MAX_ADDED_COLUMNS))
+    assert f"x{MAX_ADDED_COLUMNS}" not in row
+    assert json.loads(row["extra_columns"])[f"x{MAX_ADDED_COLUMNS}"] == f"x{MAX_ADDED_COLUMNS}"
