@@ -111,7 +111,9 @@ def test_gzip_bomb_is_rejected_having_written_at_most_the_limit(tmp_path: Path) 
     assert "decompression bomb" in got["rejected"]
     assert "decompression bomb" in got["rejected_by_agent"]  # clean_object: same reason
     assert 0 < got["written"] <= got["limit"] < total
-    assert got["peak_rss_mb"] < 300  # decompression streams: a few MB of buffers
+    # Imports (dagster, pandera, pandas) alone take ~200 MB; the 1.05 GB of output is
+    # never held in memory (measured 216-359 MB peak).
+    assert got["peak_rss_mb"] < 512
 
 
 @pytest.mark.slow
