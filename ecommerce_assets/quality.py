@@ -3,7 +3,8 @@
 A table the size of BigQuery's must not be pulled into pandas to be validated, so the
 schema's column checks are compiled to SQL predicates (BigQuery Standard SQL, transpiled by
 sqlglot for DuckDB) and counted in a single aggregate query; only the rows of failing
-checks are sampled. Column presence and types are compared from a zero-row query.
+checks are sampled. Column presence and types are compared from a zero-row query. Table and
+column names are validated and quoted (:func:`resources.keys.quote_identifier`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ import dagster as dg
 import pandera.pandas as pandera
 import pyarrow as pa
 
+from resources.keys import quote_identifier
 from resources.warehouse import Warehouse
+
+
+def q(name: str) -> str:
+    """``name`` validated and quoted for BigQuery SQL (transpiled for DuckDB)."""
+    return quote_identifier(name, "bigquery")
 
 # Pandera dtype (its string form) -> the Arrow type a warehouse table returns for it.
 ARROW_TYPES: dict[str, pa.DataType] = {
@@ -47,7 +54,7 @@ def literal(value: Any) -> str:
 def violation_predicate(column: str, check: pandera.Check) -> str:
     """SQL that is TRUE on a row failing ``check`` (NULL values pass, as in Pandera)."""
     s = check.statistics or {}
-    c = f"`{column}`"
+    c = q(column)
     match check.name:
         case "isin":
             return f"{c} NOT IN ({', '.join(map(literal, s['allowed_values']))})"
@@ -94,6 +101,9 @@ class Failure:
 class SchemaReport:
     rows: int
     failures: list[Failure]
+    # Columns the table has beyond a ``strict="filter"`` schema (additive schema evolution):
+    # reported, not failures.
+    added_columns: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -106,46 +116,51 @@ class SchemaReport:
 
 def validate_in_warehouse(warehouse: Warehouse, table: str, schema: pandera.DataFrameSchema,
                           where: str = "TRUE", sample_size: int = 5) -> SchemaReport:
-    """Run ``schema`` against ``table`` (rows matching the BigQuery SQL ``where``)."""
-    failures = _structure_failures(warehouse, table, schema)
+    """Run ``schema`` against ``table`` (rows matching the BigQuery SQL ``where``).
+
+    A strict schema fails on columns it does not define; a ``strict="filter"`` one lists
+    them in :attr:`SchemaReport.added_columns` and checks its own columns only.
+    """
+    failures, added = _structure_failures(warehouse, table, schema)
+    source = q(table)
     present = {f.column for f in failures if f.check == "column_in_dataframe"}
     predicates: list[tuple[str, str, str]] = []
     for name, column in schema.columns.items():
         if name in present:
             continue
         if not column.nullable:
-            predicates.append((name, "not_nullable", f"`{name}` IS NULL"))
+            predicates.append((name, "not_nullable", f"{q(name)} IS NULL"))
         predicates += [(name, check.name, violation_predicate(name, check))
                        for check in column.checks]
     counts = ", ".join(f"COUNTIF({p}) AS f{i}" for i, (_, _, p) in enumerate(predicates))
     unique = [n for n, c in schema.columns.items() if c.unique and n not in present]
-    uniques = ", ".join(f"COUNT(`{n}`) - COUNT(DISTINCT `{n}`) AS u{i}"
+    uniques = ", ".join(f"COUNT({q(n)}) - COUNT(DISTINCT {q(n)}) AS u{i}"
                         for i, n in enumerate(unique))
     select = ", ".join(x for x in ("COUNT(*) AS n", counts, uniques) if x)
     row = warehouse.query_arrow(warehouse.transpile(
-        f"SELECT {select} FROM {table} WHERE {where}")).to_pylist()[0]
+        f"SELECT {select} FROM {source} WHERE {where}")).to_pylist()[0]
     for i, (name, check, predicate) in enumerate(predicates):
         if row[f"f{i}"]:
-            sample = sample_rows(warehouse, table, f"({where}) AND ({predicate})", sample_size)
+            sample = sample_rows(warehouse, source, f"({where}) AND ({predicate})", sample_size)
             failures.append(Failure(name, check, int(row[f"f{i}"]), sample))
     for i, name in enumerate(unique):
         if row[f"u{i}"]:  # surplus rows over distinct values; sampled as value + count
             sample = warehouse.query_arrow(warehouse.transpile(
-                f"SELECT `{name}`, COUNT(*) AS `rows` FROM {table} WHERE {where} "
-                f"GROUP BY `{name}` HAVING COUNT(*) > 1 ORDER BY `rows` DESC, `{name}` "
+                f"SELECT {q(name)}, COUNT(*) AS `rows` FROM {source} WHERE {where} "
+                f"GROUP BY {q(name)} HAVING COUNT(*) > 1 ORDER BY `rows` DESC, {q(name)} "
                 f"LIMIT {int(sample_size)}")).to_pylist()
             failures.append(Failure(name, "unique", int(row[f"u{i}"]), json_safe(sample)))
     if schema.unique and not present & set(schema.unique):
         failures += _composite_unique_failures(warehouse, table, list(schema.unique), where,
                                                sample_size)
-    return SchemaReport(int(row["n"]), failures)
+    return SchemaReport(int(row["n"]), failures, added)
 
 
 def _composite_unique_failures(warehouse: Warehouse, table: str, columns: list[str], where: str,
                                sample_size: int) -> list[Failure]:
     """The schema-level ``unique`` (a composite key): groups of rows sharing its values."""
-    cols = ", ".join(f"`{c}`" for c in columns)
-    groups = (f"SELECT {cols}, COUNT(*) AS `rows` FROM {table} WHERE {where} "
+    cols = ", ".join(q(c) for c in columns)
+    groups = (f"SELECT {cols}, COUNT(*) AS `rows` FROM {q(table)} WHERE {where} "
               f"GROUP BY {cols} HAVING COUNT(*) > 1")
     (row,) = warehouse.query_arrow(warehouse.transpile(
         f"SELECT COUNT(*) AS n, SUM(`rows`) AS r FROM ({groups})")).to_pylist()
@@ -172,9 +187,11 @@ def json_safe(rows: list[dict]) -> list[dict]:
     return json.loads(json.dumps(rows, default=str))
 
 
-def _structure_failures(warehouse: Warehouse, table: str,
-                        schema: pandera.DataFrameSchema) -> list[Failure]:
-    actual = warehouse.query_arrow(f"SELECT * FROM {table} LIMIT 0").schema
+def _structure_failures(warehouse: Warehouse, table: str, schema: pandera.DataFrameSchema,
+                        ) -> tuple[list[Failure], list[str]]:
+    """Missing columns and wrong types; and the columns beyond the schema, as failures of
+    a strict schema or (``strict="filter"``) as the added columns returned."""
+    actual = warehouse.query_arrow(f"SELECT * FROM {warehouse.quote(table)} LIMIT 0").schema
     failures = []
     for name, column in schema.columns.items():
         if name not in actual.names:
@@ -184,10 +201,12 @@ def _structure_failures(warehouse: Warehouse, table: str,
         got = actual.field(name).type
         if expected is not None and not _same_type(got, expected):
             failures.append(Failure(name, f"dtype('{column.dtype}') got {got}", 1))
+    beyond = [n for n in actual.names if n not in schema.columns]
+    if schema.strict == "filter":
+        return failures, beyond
     if schema.strict:
-        failures += [Failure(n, "column_in_schema", 1) for n in actual.names
-                     if n not in schema.columns]
-    return failures
+        failures += [Failure(n, "column_in_schema", 1) for n in beyond]
+    return failures, []
 
 
 def _same_type(got: pa.DataType, expected: pa.DataType) -> bool:

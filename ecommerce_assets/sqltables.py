@@ -130,15 +130,15 @@ def run_script(warehouse: Warehouse, statements: Sequence[str]) -> float:
 
 
 def row_count(warehouse: Warehouse, table: str) -> int:
-    validate_identifier(table)
-    return int(warehouse.query_arrow(f"SELECT COUNT(*) AS n FROM {table}").to_pylist()[0]["n"])
+    return int(warehouse.query_arrow(
+        f"SELECT COUNT(*) AS n FROM {warehouse.quote(table)}").to_pylist()[0]["n"])
 
 
 def preview(warehouse: Warehouse, table: str, order_by: Sequence[str], limit: int = 5) -> pa.Table:
     """The first ``limit`` rows of ``table`` in ``order_by`` order."""
-    order = ", ".join(validate_identifier(c) for c in order_by) or "1"
+    order = ", ".join(warehouse.quote(c) for c in order_by) or "1"
     return warehouse.query_arrow(
-        f"SELECT * FROM {validate_identifier(table)} ORDER BY {order} LIMIT {int(limit)}")
+        f"SELECT * FROM {warehouse.quote(table)} ORDER BY {order} LIMIT {int(limit)}")
 
 
 def preview_markdown(warehouse: Warehouse, table: str, order_by: Sequence[str]) -> str:

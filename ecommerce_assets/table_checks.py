@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 import pandera.pandas as pandera
 
-from ecommerce_assets.quality import sample_rows, validate_in_warehouse
+from ecommerce_assets.quality import q, sample_rows, validate_in_warehouse
 from ecommerce_assets.sqltables import Rule
 from resources.warehouse import Warehouse
 
@@ -48,12 +48,12 @@ def schema_result(warehouse: Warehouse, table: str,
 def rule_result(warehouse: Warehouse, table: str, rule: Rule) -> dg.AssetCheckResult:
     """Rows of ``table`` that break ``rule``, with a sample of them."""
     row = counts(warehouse, f"SELECT COUNT(*) AS n, COUNTIF({rule.violation}) AS violations "
-                            f"FROM {table}")
+                            f"FROM {q(table)}")
     metadata: dict = {"rows_checked": row["n"], "violations": row["violations"],
                       "rule": dg.MetadataValue.md(f"violation: `{rule.violation}`")}
     if row["violations"]:
         metadata["failure_sample"] = dg.MetadataValue.json(
-            sample_rows(warehouse, table, rule.violation, SAMPLE_SIZE))
+            sample_rows(warehouse, q(table), rule.violation, SAMPLE_SIZE))
     return dg.AssetCheckResult(
         check_name=rule.name, passed=row["violations"] == 0,
         severity=dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN,

@@ -1,7 +1,7 @@
 """Validation of identifiers that come from outside: object keys and SQL table names.
 
 Anything that reaches a filesystem path, a GCS object name or a SQL statement goes
-through one of these functions first.
+through one of these functions first; SQL names are also quoted (:func:`quote_identifier`).
 """
 
 from __future__ import annotations
@@ -64,3 +64,19 @@ def validate_identifier(name: str) -> str:
                                            for p in parts):
         raise InvalidIdentifierError(f"{name!r} is not a valid snake_case SQL identifier")
     return name
+
+
+_QUOTES = {"duckdb": '"', "bigquery": "`"}
+
+
+def quote_identifier(name: str, dialect: str) -> str:
+    """Validate ``name`` (see :func:`validate_identifier`), then quote each dot-separated
+    part for ``dialect``: ``"a"."b"`` (duckdb) or ```a`.`b``` (bigquery).
+
+    Validation keeps injection out; quoting makes reserved words (``order``, ``select``)
+    usable as table and column names.
+    """
+    if dialect not in _QUOTES:
+        raise ValueError(f"unknown SQL dialect {dialect!r} (known: {sorted(_QUOTES)})")
+    q = _QUOTES[dialect]
+    return ".".join(f"{q}{part}{q}" for part in validate_identifier(name).split("."))

@@ -1,8 +1,10 @@
 """The warehouse: DuckDB on the embedded default (BigQuery later, same interface).
 
 The interface is warehouse-neutral and small: run SQL, read a query as Arrow, load Arrow
-or Parquet into a table, and replace one partition of a table atomically. Table names go
-through :func:`resources.keys.validate_identifier` before they reach SQL.
+or Parquet into a table, and replace one partition of a table atomically. Table and column
+names are validated and quoted (:func:`resources.keys.quote_identifier`) before they reach
+SQL. Loads are additive: a column the data has and the table lacks is added (nullable, the
+data's type) in the load's own transaction, so a new input column needs no manual DDL.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from resources.keys import validate_identifier
+from resources.keys import quote_identifier, validate_identifier
 from resources.settings import WAREHOUSE_SCHEMAS
 
 ArrowLike = pa.Table | pa.RecordBatchReader
@@ -42,6 +44,10 @@ class Warehouse(dg.ConfigurableResource):
     def dialect(self) -> str:
         """sqlglot dialect name of this warehouse ('duckdb', 'bigquery')."""
         raise NotImplementedError
+
+    def quote(self, name: str) -> str:
+        """``name`` validated and quoted for this warehouse's dialect."""
+        return quote_identifier(name, self.dialect)
 
     def transpile(self, sql: str) -> str:
         """BigQuery Standard SQL (the project's one dialect) -> this warehouse's dialect."""
@@ -78,7 +84,8 @@ class Warehouse(dg.ConfigurableResource):
 
         Either every new partition is visible afterwards, or (on any error) every previous
         one is, untouched. Returns the rows now in each partition. A table that does not
-        exist is created from the data's schema.
+        exist is created from the data's schema; a column of the data the table lacks is
+        added to it (rows of other partitions read NULL there).
         """
         raise NotImplementedError
 
@@ -138,7 +145,7 @@ class DuckDBWarehouse(Warehouse):
     def ensure_schemas(self, schemas: Sequence[str] = WAREHOUSE_SCHEMAS) -> None:
         with self.connect() as conn:
             for schema in schemas:
-                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {validate_identifier(schema)}")
+                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         with self.connect() as conn:
@@ -180,24 +187,40 @@ class DuckDBWarehouse(Warehouse):
         if not paths:
             raise ValueError("no Parquet files to load (pass an empty Arrow table instead)")
         quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
-        return f"read_parquet([{quoted}])"
+        # Objects of one partition may differ in their added columns: match them by name.
+        return f"read_parquet([{quoted}], union_by_name = true)"
+
+    def _add_missing_columns(self, conn: Any, table: str, src: str) -> list[str]:
+        """``ALTER TABLE … ADD COLUMN`` for each column of ``src`` that ``table`` lacks, with
+        the data's type (on the caller's transaction); returns the added names."""
+        have = {r[0] for r in conn.execute(f"DESCRIBE {self.quote(table)}").fetchall()}
+        added = []
+        for name, type_, *_ in conn.execute(f"DESCRIBE SELECT * FROM {src}").fetchall():
+            if name not in have:
+                # The type string comes from DuckDB itself; the name is checked and quoted.
+                conn.execute(f"ALTER TABLE {self.quote(table)} "
+                             f"ADD COLUMN {self.quote(name)} {type_}")
+                added.append(name)
+        return added
 
     def load_table(self, table: str, data: ArrowLike | str | os.PathLike, *,
                    mode: str = "replace") -> int:
         if mode not in ("replace", "append"):
             raise ValueError("mode must be 'replace' or 'append'")
         schema, _ = _split(table)
+        target = self.quote(table)
         with self.connect() as conn:
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
             src = self._source(conn, data)
             conn.execute("BEGIN TRANSACTION")
             try:
                 if mode == "replace":
-                    conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {src}")
+                    conn.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {src}")
                 else:
-                    conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS "
+                    conn.execute(f"CREATE TABLE IF NOT EXISTS {target} AS "
                                  f"SELECT * FROM {src} LIMIT 0")
-                    conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {src}")
+                    self._add_missing_columns(conn, table, src)
+                    conn.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {src}")
                 rows = conn.execute(f"SELECT count(*) FROM {src}").fetchall()[0][0]
                 conn.execute("COMMIT")
             except BaseException:
@@ -209,7 +232,7 @@ class DuckDBWarehouse(Warehouse):
         counts = []
         with self.connect() as conn:
             for w in writes:
-                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_split(w.table)[0]}")
+                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(_split(w.table)[0])}")
             # One transaction: every DELETE + INSERT commits together or not at all.
             conn.execute("BEGIN TRANSACTION")
             try:
@@ -222,10 +245,10 @@ class DuckDBWarehouse(Warehouse):
         return counts
 
     def _replace_one(self, conn: Any, w: PartitionWrite, name: str) -> int:
-        _split(w.table)
+        target = self.quote(w.table)
         if not w.partition or any(v is None for v in w.partition.values()):
             raise ValueError("a partition needs at least one column; values must not be None")
-        columns = [validate_identifier(c) for c in w.partition]
+        columns = [self.quote(c) for c in w.partition]
         values = list(w.partition.values())
         where = " AND ".join(f"{c} = ?" for c in columns)
         src = self._source(conn, w.data, name)
@@ -236,8 +259,9 @@ class DuckDBWarehouse(Warehouse):
             shown = ", ".join(f"{c} = {v!r}" for c, v in w.partition.items())
             raise ValueError(f"{stray} rows of the data are not in partition {shown} "
                              f"of {w.table}")
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {w.table} AS SELECT * FROM {src} LIMIT 0")
-        conn.execute(f"DELETE FROM {w.table} WHERE {where}", values)
-        conn.execute(f"INSERT INTO {w.table} BY NAME SELECT * FROM {src}")
-        return int(conn.execute(f"SELECT count(*) FROM {w.table} WHERE {where}",
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM {src} LIMIT 0")
+        self._add_missing_columns(conn, w.table, src)
+        conn.execute(f"DELETE FROM {target} WHERE {where}", values)
+        conn.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {src}")
+        return int(conn.execute(f"SELECT count(*) FROM {target} WHERE {where}",
                                 values).fetchall()[0][0])

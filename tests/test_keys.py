@@ -8,6 +8,7 @@ from resources.keys import (
     InvalidIdentifierError,
     InvalidKeyError,
     is_valid_key,
+    quote_identifier,
     validate_identifier,
     validate_key,
 )
@@ -64,3 +65,21 @@ def test_line_breaks_are_rejected(key: str) -> None:
 def test_identifier_with_trailing_newline_is_rejected() -> None:
     with pytest.raises(InvalidIdentifierError):
         validate_identifier("bronze.t\n")
+
+
+@pytest.mark.parametrize(("name", "dialect", "quoted"), [
+    ("bronze.orders", "duckdb", '"bronze"."orders"'),
+    ("bronze.orders", "bigquery", "`bronze`.`orders`"),
+    ("order", "duckdb", '"order"'),
+    ("p.s.select", "bigquery", "`p`.`s`.`select`"),
+])
+def test_quote_identifier(name: str, dialect: str, quoted: str) -> None:
+    assert quote_identifier(name, dialect) == quoted
+
+
+@pytest.mark.parametrize("name", ['x"; DROP TABLE y; --', "a`b", "Order", "a..b", ""])
+def test_quote_identifier_validates_first(name: str) -> None:
+    with pytest.raises(InvalidIdentifierError):
+        quote_identifier(name, "duckdb")
+    with pytest.raises(ValueError, match="unknown SQL dialect"):
+        quote_identifier("a", "postgres")

@@ -117,3 +117,56 @@ def test_record_batch_readers_load(warehouse: DuckDBWarehouse) -> None:
     reader = pa.RecordBatchReader.from_batches(day("d", 1).schema, day("2026-11-02", 3).to_batches())
     assert warehouse.replace_partition("ops.r", "landing_date", "2026-11-02", reader) == 3
     assert counts(warehouse, "ops.r") == {"2026-11-01": 4, "2026-11-02": 3}
+
+
+def test_reserved_words_round_trip(warehouse: DuckDBWarehouse) -> None:
+    data = pa.table({"select": ["2026-11-01"] * 2, "order": [1, 2], "from": ["a", "b"]})
+    assert warehouse.load_table("ops.group", data) == 2
+    assert warehouse.replace_partition("ops.group", "select", "2026-11-01", data) == 2
+    more = pa.table({"select": ["2026-11-02"], "order": [3], "from": ["c"]})
+    assert warehouse.load_table("ops.group", more, mode="append") == 1
+    rows = warehouse.query_arrow('SELECT "order", "from" FROM ops."group" ORDER BY 1')
+    assert rows.to_pylist() == [{"order": 1, "from": "a"}, {"order": 2, "from": "b"},
+                                {"order": 3, "from": "c"}]
+
+
+def test_bad_identifiers_raise_before_any_sql(warehouse: DuckDBWarehouse) -> None:
+    ok = day("2026-11-01", 1)
+    with pytest.raises(InvalidIdentifierError):
+        warehouse.replace_partition('bronze."t"', "landing_date", "2026-11-01", ok)
+    assert not warehouse.table_exists("bronze.t")
+    warehouse.replace_partition("bronze.t", "landing_date", "2026-11-01", ok)
+    # A new data column would be named in ALTER TABLE: it must be an identifier.
+    with pytest.raises(InvalidIdentifierError):
+        warehouse.replace_partition("bronze.t", "landing_date", "2026-11-02",
+                                    day("2026-11-02", 1).append_column('x" VARCHAR; --',
+                                                                       pa.array(["v"])))
+    assert warehouse.query_arrow("SELECT * FROM bronze.t").column_names == [
+        "landing_date", "id", "value"]
+    assert counts(warehouse, "bronze.t") == {"2026-11-01": 1}
+
+
+def test_a_load_adds_new_columns_others_read_null(warehouse: DuckDBWarehouse,
+                                                  tmp_path: Path) -> None:
+    warehouse.replace_partition("ops.reg", "landing_date", "2026-11-01", day("2026-11-01", 2))
+    newer = day("2026-11-02", 1).append_column("encoding", pa.array(["cp1252"]))
+    assert warehouse.replace_partition("ops.reg", "landing_date", "2026-11-02", newer) == 1
+    rows = warehouse.query_arrow("SELECT landing_date, encoding FROM ops.reg ORDER BY id, 1")
+    assert sorted(rows.to_pylist(), key=str) == sorted([
+        {"landing_date": "2026-11-01", "encoding": None},
+        {"landing_date": "2026-11-01", "encoding": None},
+        {"landing_date": "2026-11-02", "encoding": "cp1252"}], key=str)
+    # Parquet files of one partition with different added columns: matched by name.
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    pq.write_table(day("2026-11-03", 1).append_column("tier", pa.array(["gold"])), a)
+    pq.write_table(day("2026-11-03", 1, start=5), b)
+    assert warehouse.replace_partition("ops.reg", "landing_date", "2026-11-03", [a, b]) == 2
+    got = warehouse.query_arrow("SELECT id, tier FROM ops.reg WHERE landing_date = "
+                                "'2026-11-03' ORDER BY id").to_pylist()
+    assert got == [{"id": 0, "tier": "gold"}, {"id": 5, "tier": None}]
+    # A failing load rolls its added column back with it.
+    bad = pa.table({"landing_date": ["2026-11-04"], "id": ["not a number"], "value": [1.0],
+                    "later": ["x"]})
+    with pytest.raises(duckdb.Error):
+        warehouse.replace_partition("ops.reg", "landing_date", "2026-11-04", bad)
+    assert "later" not in warehouse.query_arrow("SELECT * FROM ops.reg LIMIT 0").schema.names

@@ -6,7 +6,10 @@ Per batch of raw columns (see :mod:`ecommerce_assets.bronze.readers`):
    floats, prices with their currency code, timestamps in any known format -> UTC);
 3. quarantine rows whose key is missing or whose values cannot be read or fail the model's
    checks, with the raw values and the reasons;
-4. keep columns the model does not define in ``extra_columns`` (JSON), record missing ones.
+4. keep columns the model does not define in ``extra_columns`` (JSON), record missing ones;
+5. additive schema evolution: each such column whose name is a valid identifier (at most
+   :data:`MAX_ADDED_COLUMNS` per object) is also kept as a column of its own, nullable
+   STRING with the generic text cleaning; the warehouse adds it to the table on load.
 Columns are coerced in parallel threads (pyarrow kernels release the GIL).
 """
 
@@ -27,16 +30,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ecommerce_assets.bronze.cleaning import TIMESTAMP_TYPE, check_failures, coerce, json_objects
+from ecommerce_assets.bronze.cleaning import (
+    TIMESTAMP_TYPE,
+    check_failures,
+    clean_text,
+    coerce,
+    json_objects,
+)
 from ecommerce_assets.bronze.readers import (
+    CP1252,
+    ENCODING_LABELS,
     BadRecord,
     ObjectReader,
     RawBatch,
     UnreadableObject,
     open_reader,
     plain_file,
+    utf8_file,
 )
 from ecommerce_assets.bronze.spec import VALUE_TYPE_SUFFIX, BronzeTable
+from resources.keys import InvalidIdentifierError, validate_identifier
 
 QUARANTINE_SCHEMA = pa.schema([
     ("table_name", pa.string()), ("landing_date", pa.date32()),
@@ -45,6 +58,9 @@ QUARANTINE_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("quarantined_at", TIMESTAMP_TYPE),
 ])
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
+# Columns one object may add to its bronze table: enough for a real new export field or
+# three, few enough that a file with a garbage header cannot bloat the table.
+MAX_ADDED_COLUMNS = 50
 
 
 @dataclass
@@ -56,8 +72,11 @@ class ObjectResult:
     rows_quarantined: int = 0
     duplicates_flagged: int = 0
     format: str | None = None
+    encoding: str | None = None  # utf-8, utf-8-sig, utf-16-le, utf-16-be, cp1252 (None: Parquet)
     missing_columns: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
+    added_columns: list[str] = field(default_factory=list)  # extras loaded as own columns
+    not_added: dict[str, str] = field(default_factory=dict)  # extra -> why it is JSON only
     quarantine: list[pa.Table] = field(default_factory=list)
 
 
@@ -74,17 +93,21 @@ def clean_object(table: BronzeTable, path: Path, out: Path, lineage: Lineage) ->
     """Clean the object at ``path`` into the Parquet file ``out``.
 
     Raises :class:`UnreadableObject` when the object cannot be read as this table; ``out``
-    is then absent. A UTF-8 object that turns out to hold Latin-1 bytes past the sample is
-    read again as Latin-1.
+    is then absent. A UTF-8 object that turns out to hold other bytes past the sample is
+    read again as Windows-1252.
     """
-    with plain_file(path) as (plain, compression):
+    with plain_file(path) as (plain, compression), utf8_file(plain) as (text, utf16):
         try:
-            return _clean(table, open_reader(plain, compression), out, lineage)
-        except pa.ArrowInvalid as exc:
-            if "utf8" not in str(exc).lower():
+            result = _clean(table, open_reader(text, compression), out, lineage)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            if isinstance(exc, pa.ArrowInvalid) and "utf8" not in str(exc).lower():
                 raise UnreadableObject(f"unreadable: {exc}") from exc
             out.unlink(missing_ok=True)
-            return _clean(table, open_reader(plain, compression, "latin-1"), out, lineage)
+            result = _clean(table, open_reader(text, compression, CP1252), out, lineage)
+            result.encoding = ENCODING_LABELS[CP1252]
+        if utf16:
+            result.encoding = utf16
+        return result
 
 
 def _clean(table: BronzeTable, reader: ObjectReader, out: Path,
@@ -96,20 +119,23 @@ def _clean(table: BronzeTable, reader: ObjectReader, out: Path,
     dupes = sorted({n for n in reader.header if reader.header.count(n) > 1})
     if dupes:
         raise UnreadableObject(f"duplicate column names after normalization: {dupes}")
-    result = ObjectResult(format=reader.format)
+    result = ObjectResult(format=reader.format, encoding=reader.encoding)
     known = [c.name for c in table.source_columns]
     present = set(reader.header)
     extras: list[str] = []
+    added, result.not_added = added_columns(table, reader.header)
+    schema = pa.schema([*table.arrow_schema, *(pa.field(n, pa.string()) for n in added)])
     seen = _SeenRows()
     conn = duckdb.connect()
-    writer = pq.ParquetWriter(out, table.arrow_schema, compression="snappy")
+    writer = pq.ParquetWriter(out, schema, compression="snappy")
     try:
         with ThreadPoolExecutor(_WORKERS) as pool:
             for batch in _prefetch(reader.batches()):
                 present.update(batch.columns)
                 extras += [c for c in batch.columns if c not in known and c not in extras]
                 duplicate = seen.flag(_row_hashes(conn, batch))
-                typed, quarantine = _clean_batch(table, batch, duplicate, lineage, pool)
+                typed, quarantine = _clean_batch(table, batch, duplicate, lineage, pool,
+                                                 schema)
                 writer.write_table(typed)
                 result.rows_read += len(batch.lines)
                 result.rows_loaded += typed.num_rows
@@ -131,7 +157,36 @@ def _clean(table: BronzeTable, reader: ObjectReader, out: Path,
         result.rows_quarantined += len(reader.bad_records)
     result.missing_columns = [c for c in known if c not in present]
     result.extra_columns = extras
+    result.added_columns = added
+    for name in extras:  # JSON Lines keys first seen after the sample
+        if name not in added and name not in result.not_added:
+            result.not_added[name] = "first seen after the header sample"
     return result
+
+
+def added_columns(table: BronzeTable, header: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The header's columns the model lacks that become columns of their own, and why the
+    others stay in ``extra_columns`` only."""
+    known = {c.name for c in table.source_columns}
+    taken = {c.name for c in table.columns}  # lineage and derived columns too
+    added: list[str] = []
+    not_added: dict[str, str] = {}
+    for name in dict.fromkeys(header):
+        if name in known:
+            continue
+        if name in taken:
+            not_added[name] = "a column bronze derives itself"
+            continue
+        try:
+            validate_identifier(name)
+        except InvalidIdentifierError:
+            not_added[name] = "not a valid column name (snake_case, not starting with a digit)"
+            continue
+        if len(added) >= MAX_ADDED_COLUMNS:
+            not_added[name] = f"more than {MAX_ADDED_COLUMNS} new columns in one object"
+        else:
+            added.append(name)
+    return added, not_added
 
 
 def _prefetch(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatch]:
@@ -205,7 +260,7 @@ def _row_hashes(conn: duckdb.DuckDBPyConnection, batch: RawBatch) -> np.ndarray:
 
 
 def _clean_batch(table: BronzeTable, batch: RawBatch, duplicate: np.ndarray, lineage: Lineage,
-                 pool: ThreadPoolExecutor) -> tuple[pa.Table, pa.Table]:
+                 pool: ThreadPoolExecutor, schema: pa.Schema) -> tuple[pa.Table, pa.Table]:
     n = len(batch.lines)
     specs = table.source_columns
     missing = pa.nulls(n, pa.string())
@@ -242,7 +297,9 @@ def _clean_batch(table: BronzeTable, batch: RawBatch, duplicate: np.ndarray, lin
         "processed_at": pa.repeat(pa.scalar(lineage.processed_at, TIMESTAMP_TYPE), n),
         "landing_date": pa.repeat(pa.scalar(lineage.landing_date, pa.date32()), n),
     }
-    typed = pa.table([full[c.name] for c in table.columns], schema=table.arrow_schema)
+    for name in schema.names[len(table.columns):]:  # added columns: generic text cleaning
+        full[name] = clean_text(batch.columns.get(name, missing))
+    typed = pa.table([full[name] for name in schema.names], schema=schema)
 
     bad = np.zeros(n, dtype=bool)
     for mask, _ in faults:

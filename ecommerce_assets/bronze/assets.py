@@ -1,9 +1,12 @@
 """The seven ``bronze/<table>`` assets, from one factory driven by the table specs.
 
 Each asset is partitioned by landing day; a range backfill is one run
-(``BackfillPolicy.single_run``) that ingests its days one after the other. Two asset checks
+(``BackfillPolicy.single_run``) that ingests its days one after the other. Three asset checks
 come with every table: the Pandera schema run in the warehouse (blocking: bad data must not
-flow to silver) and the quarantine rate (a warning above ``ECOMMERCE_QUARANTINE_WARN_RATE``).
+flow to silver), the quarantine rate (a warning above ``ECOMMERCE_QUARANTINE_WARN_RATE``) and
+schema drift (a warning when an object of the run lacked model columns or brought new ones,
+which additive schema evolution loads as STRING columns; the materialization's
+``dagster/column_schema`` shows them).
 """
 
 
@@ -14,6 +17,7 @@ import pyarrow as pa
 
 from ecommerce_assets.automation import WAREHOUSE_POOL
 from ecommerce_assets.bronze.ingest import (
+    LOADED,
     QUARANTINE_TABLE,
     REGISTRY_TABLE,
     REJECTED,
@@ -40,8 +44,8 @@ SCHEMA_CHECK = "pandera_schema"
 INGESTED_OBJECTS = "ingested_objects"
 MAX_RECORDED_OBJECTS = 10_000
 QUARANTINE_CHECK = "quarantine_rate"
-# Observation metadata: a run asks the inbox sensor to re-ingest another partition.
-REINGEST_REASON = "reingest_reason"
+SCHEMA_DRIFT_CHECK = "schema_drift"
+MAX_DRIFT_OBJECTS = 50  # objects listed in the check's metadata
 
 
 def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
@@ -71,6 +75,10 @@ def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
                               description="Warns when more than "
                                           f"{settings.quarantine_warn_rate():.1%} of rows read "
                                           "were quarantined, or an object was rejected"),
+            dg.AssetCheckSpec(SCHEMA_DRIFT_CHECK, asset=key,
+                              description="Warns when an object of the run lacked columns of "
+                                          "the model (loaded as NULL) or had columns the model "
+                                          "does not define (added to the table as STRING)"),
         ],
     )
     def _bronze(context: dg.AssetExecutionContext, warehouse: Warehouse,
@@ -103,11 +111,12 @@ def _result(table: BronzeTable, warehouse: Warehouse,
     rejected = [e for r in reports for e in r.registry if e["status"] == REJECTED]
     rate = quarantined / rows_read if rows_read else 0.0
     preview = warehouse.query_arrow(
-        f"SELECT * FROM {table.warehouse_table} WHERE {where} "
+        f"SELECT * FROM {warehouse.quote(table.warehouse_table)} WHERE {where} "
         f"ORDER BY landing_date, source_object, source_line LIMIT 5")
     metadata = {
         # For a range run these are totals over its partitions (see partitions below).
         "dagster/row_count": sum(r.rows for r in reports),
+        "dagster/column_schema": _column_schema(table, schema_report.added_columns, reports),
         "rows_read": rows_read,
         "rows_quarantined": quarantined,
         "duplicates_flagged": sum(r.total("duplicates_flagged") for r in reports),
@@ -138,8 +147,47 @@ def _result(table: BronzeTable, warehouse: Warehouse,
                       "objects_rejected": dg.MetadataValue.json(
                           [{"object": e["object_key"], "reason": e["reason"]}
                            for e in rejected][:20])}),
+        _drift_result(reports, schema_report.added_columns),
     ]
     return dg.MaterializeResult(metadata=metadata, check_results=checks)
+
+
+def _split_names(value: str | None) -> list[str]:
+    return value.split(",") if value else []
+
+
+def _column_schema(table: BronzeTable, added: list[str],
+                   reports: list[PartitionReport]) -> dg.TableSchema:
+    """The model's column schema plus the columns inputs added, each with its origin."""
+    origin: dict[str, str] = {}
+    for entry in (e for r in reports for e in r.registry if e["status"] == LOADED):
+        for name in _split_names(entry["extra_columns"]):
+            origin.setdefault(name, f"added from input {entry['object_key']} on "
+                                    f"{entry['processed_at']:%Y-%m-%d}")
+    base = column_schema(table.schema)
+    extra = [dg.TableColumn(
+        name=name, type="string",
+        description=origin.get(name, "added by an earlier input (see extra_columns in "
+                                     f"{REGISTRY_TABLE})"),
+        constraints=dg.TableColumnConstraints(nullable=True)) for name in added]
+    return dg.TableSchema(columns=[*base.columns, *extra])
+
+
+def _drift_result(reports: list[PartitionReport], added: list[str]) -> dg.AssetCheckResult:
+    """``schema_drift``: the objects of the run whose columns differ from the model."""
+    drifted = [{"object": e["object_key"],
+                "missing": _split_names(e["missing_columns"]),
+                "extra": _split_names(e["extra_columns"]),
+                # extras that are not columns (invalid name, over the limit): JSON only
+                "only_in_extra_columns_json": [n for n in _split_names(e["extra_columns"])
+                                               if n not in added]}
+               for r in reports for e in r.registry
+               if e["status"] == LOADED and (e["missing_columns"] or e["extra_columns"])]
+    return dg.AssetCheckResult(
+        check_name=SCHEMA_DRIFT_CHECK, passed=not drifted, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"objects_drifted": len(drifted),
+                  "objects": dg.MetadataValue.json(drifted[:MAX_DRIFT_OBJECTS]),
+                  "added_columns_in_table": dg.MetadataValue.json(added)})
 
 
 def _ingested_objects(reports: list[PartitionReport]) -> dict[str, str]:

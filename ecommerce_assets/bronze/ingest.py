@@ -37,7 +37,7 @@ REGISTRY_SCHEMA = pa.schema([
     ("table_name", pa.string()), ("landing_date", pa.date32()),
     ("object_key", pa.string()), ("read_from", pa.string()),
     ("generation", pa.string()), ("md5", pa.string()), ("size_bytes", pa.int64()),
-    ("format", pa.string()), ("status", pa.string()), ("reason", pa.string()),
+    ("format", pa.string()), ("encoding", pa.string()), ("status", pa.string()), ("reason", pa.string()),
     ("rows_read", pa.int64()), ("rows_loaded", pa.int64()), ("rows_quarantined", pa.int64()),
     ("duplicates_flagged", pa.int64()), ("missing_columns", pa.string()),
     ("extra_columns", pa.string()), ("run_id", pa.string()),
@@ -172,7 +172,7 @@ def _registry_entry(table: str, date: dt.date, source: Source, run_id: str,
     return {"table_name": table, "landing_date": date, "object_key": source.key,
             "read_from": f"{source.store}:{source.stored_key}",
             "generation": source.info.generation, "md5": source.info.md5,
-            "size_bytes": source.info.size, "format": None, "status": LOADED, "reason": None,
+            "size_bytes": source.info.size, "format": None, "encoding": None, "status": LOADED, "reason": None,
             "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "duplicates_flagged": 0,
             "missing_columns": None, "extra_columns": None, "run_id": run_id,
             "processed_at": processed_at}
@@ -196,7 +196,7 @@ def _clean_one(table: BronzeTable, buckets: Buckets, source: Source, out: Path,
         _reject(entry, f"unreadable: {type(exc).__name__}: {exc}")
         out.unlink(missing_ok=True)
         return None
-    entry.update(format=result.format, rows_read=result.rows_read,
+    entry.update(format=result.format, encoding=result.encoding, rows_read=result.rows_read,
                  rows_loaded=result.rows_loaded, rows_quarantined=result.rows_quarantined,
                  duplicates_flagged=result.duplicates_flagged,
                  missing_columns=",".join(result.missing_columns) or None,

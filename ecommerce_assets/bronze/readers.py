@@ -1,19 +1,23 @@
 """Format detection and streaming readers: any inbox object -> batches of raw columns.
 
 An object is recognised by its bytes, never by its name: gzip (decompressed first), Parquet,
-JSON Lines, or CSV of any common dialect (delimiter, quoting, header, BOM, CRLF, UTF-8 or
-Latin-1). Each reader yields :class:`RawBatch` es of bounded size, so memory does not grow
-with the object. An object that cannot be read at all raises :class:`UnreadableObject`
-with the reason; rows that cannot be split into fields are reported as :class:`BadRecord`.
+JSON Lines, or CSV of any common dialect (delimiter, quoting, header, BOM, CRLF). Text is
+UTF-8 (with or without BOM), UTF-16 with a BOM (transcoded to UTF-8 first, streaming), or
+else Windows-1252 (Latin-1 for the five bytes cp1252 leaves undefined). Each reader yields
+:class:`RawBatch` es of bounded size, so memory does not grow with the object. An object
+that cannot be read at all raises :class:`UnreadableObject` with the reason; rows that
+cannot be split into fields are reported as :class:`BadRecord`.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import encodings.cp1252
 import gzip
 import json
-import shutil
+import os
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -33,6 +37,46 @@ BATCH_BYTES = 8 << 20  # CSV block size (~40k rows). Arrow reads a few dozen blo
 # so this bounds memory whatever the file size (measured: BENCHMARKS.md).
 BATCH_ROWS = 250_000  # Parquet / JSON Lines rows per batch
 DELIMITERS = ",;\t|"
+
+# Decompression limits (a gzip bomb must not fill the temp disk). Deflate tops out near
+# 1032:1; CSV/JSON exports gzip about 4-20:1 (very repetitive ones ~50:1). So past a floor
+# (below which the temp file is harmless whatever the ratio) an object may grow at most
+# MAX_RATIO times its compressed size: 4x the most repetitive real data, while any bomb
+# (~1000:1) is stopped after writing floor-or-200x bytes. An absolute cap bounds a genuine
+# but huge object; ECOMMERCE_MAX_DECOMPRESSED_BYTES sets it (default 20 GiB).
+MAX_DECOMPRESSED_ENV = "ECOMMERCE_MAX_DECOMPRESSED_BYTES"
+DEFAULT_MAX_DECOMPRESSED = 20 << 30
+MAX_RATIO = 200
+RATIO_FLOOR = 256 << 20
+_CHUNK = 1 << 20
+
+# Windows-1252 with the five bytes it leaves undefined (0x81 0x8D 0x8F 0x90 0x9D) read as
+# Latin-1 (U+0081 ...): any byte string decodes, so this is the fallback of last resort,
+# and curly quotes, dashes and the euro sign (0x80-0x9F) stay readable characters instead
+# of C1 controls. A registered codec, so Arrow's streaming transcoder can use it.
+CP1252 = "cp1252_latin1"
+_CP1252_TABLE = "".join(chr(i) if ch == "\ufffe" else ch
+                        for i, ch in enumerate(encodings.cp1252.decoding_table))
+
+
+class _Cp1252Decoder(codecs.IncrementalDecoder):
+    def decode(self, data: bytes, final: bool = False) -> str:
+        return codecs.charmap_decode(data, self.errors, _CP1252_TABLE)[0]
+
+
+def _cp1252_search(name: str) -> codecs.CodecInfo | None:
+    if name != CP1252:
+        return None
+    return codecs.CodecInfo(
+        name=CP1252, encode=encodings.cp1252.Codec().encode,
+        decode=lambda data, errors="strict": codecs.charmap_decode(data, errors, _CP1252_TABLE),
+        incrementaldecoder=_Cp1252Decoder,
+        streamreader=encodings.cp1252.StreamReader, streamwriter=encodings.cp1252.StreamWriter)
+
+
+codecs.register(_cp1252_search)
+ENCODING_LABELS = {CP1252: "cp1252"}  # codec -> the name recorded in the file registry
+_UTF16_BOMS = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
 
 
 class UnreadableObject(Exception):
@@ -58,16 +102,37 @@ class ObjectReader:
 
     format: str  # csv | jsonl | parquet
     compression: str | None
-    encoding: str | None
+    encoding: str | None  # as detected: utf-8, utf-8-sig, cp1252, utf-16-le … (None: Parquet)
     header: list[str]  # normalized column names, in file order
     batches: Callable[[], Iterator[RawBatch]]
     bad_records: list[BadRecord] = field(default_factory=list)
     dialect: str = ""
 
 
+def max_decompressed_bytes() -> int:
+    """The absolute cap on one object's decompressed size (env, default 20 GiB)."""
+    raw = os.environ.get(MAX_DECOMPRESSED_ENV, "").strip()
+    try:
+        value = int(raw) if raw else DEFAULT_MAX_DECOMPRESSED
+    except ValueError as exc:
+        raise ValueError(f"{MAX_DECOMPRESSED_ENV} must be an integer, got {raw!r}") from exc
+    if value < 1:
+        raise ValueError(f"{MAX_DECOMPRESSED_ENV} must be at least 1, got {value}")
+    return value
+
+
+def decompression_limit(compressed_bytes: int) -> int:
+    """How many bytes an object of ``compressed_bytes`` may decompress to (see MAX_RATIO)."""
+    return min(max_decompressed_bytes(), max(RATIO_FLOOR, MAX_RATIO * compressed_bytes))
+
+
 @contextlib.contextmanager
 def plain_file(path: Path) -> Iterator[tuple[Path, str | None]]:
-    """Yield an uncompressed copy of ``path`` (itself when not gzip) and the compression."""
+    """Yield an uncompressed copy of ``path`` (itself when not gzip) and the compression.
+
+    Raises :class:`UnreadableObject` when the gzip is corrupt or would decompress past
+    :func:`decompression_limit` (having written at most the limit).
+    """
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic != b"\x1f\x8b":
@@ -75,12 +140,56 @@ def plain_file(path: Path) -> Iterator[tuple[Path, str | None]]:
         return
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "decompressed"
-        try:
-            with gzip.open(path, "rb") as src, open(out, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise UnreadableObject(f"truncated or corrupt gzip: {exc}") from exc
+        _gunzip(path, out)
         yield out, "gzip"
+
+
+def _gunzip(path: Path, out: Path) -> None:
+    size = path.stat().st_size
+    limit = decompression_limit(size)
+    written = 0
+    with gzip.open(path, "rb") as src, open(out, "wb") as dst:
+        while True:
+            try:
+                chunk = src.read(_CHUNK)
+            except (EOFError, OSError, zlib.error) as exc:
+                raise UnreadableObject(f"truncated or corrupt gzip: {exc}") from exc
+            if not chunk:
+                return
+            if written + len(chunk) > limit:
+                raise UnreadableObject(
+                    f"gzip decompresses to more than {limit:,} bytes ({size:,} compressed): "
+                    f"a decompression bomb or an object too large (limits: {MAX_RATIO}:1 past "
+                    f"{RATIO_FLOOR >> 20} MiB, at most {max_decompressed_bytes():,} bytes, "
+                    f"{MAX_DECOMPRESSED_ENV})")
+            dst.write(chunk)
+            written += len(chunk)
+
+
+@contextlib.contextmanager
+def utf8_file(path: Path) -> Iterator[tuple[Path, str | None]]:
+    """Yield ``path`` itself, or a UTF-8 copy of it when it starts with a UTF-16 BOM, and
+    the UTF-16 encoding found (None when not transcoded).
+
+    The copy is written a chunk at a time (memory stays flat); a UTF-16 file that does not
+    decode (odd length, lone surrogate) raises :class:`UnreadableObject`.
+    """
+    with open(path, "rb") as fh:
+        encoding = _UTF16_BOMS.get(fh.read(2))
+    if encoding is None:
+        yield path, None
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "utf8"
+        try:  # 'utf-16' reads the BOM, picks the byte order and drops the BOM
+            with open(path, encoding="utf-16", newline="") as src, \
+                    open(out, "w", encoding="utf-8", newline="") as dst:
+                while chunk := src.read(_CHUNK):
+                    dst.write(chunk)
+        except UnicodeDecodeError as exc:
+            raise UnreadableObject(f"invalid {encoding.upper()} (it has a BOM): "
+                                   f"{exc.reason}") from exc
+        yield out, encoding
 
 
 def open_reader(path: Path, compression: str | None = None,
@@ -101,13 +210,18 @@ def open_reader(path: Path, compression: str | None = None,
                                f"first {len(text)} characters")
     first = text.lstrip("\ufeff \t\r\n")[:1]
     if first == "{":
-        return _jsonl_reader(path, compression, detected)
-    if first == "[":
+        reader = _jsonl_reader(path, compression, detected)
+    elif first == "[":
         raise UnreadableObject("a JSON array: only JSON Lines (one object per line) is read")
-    return _csv_reader(path, compression, detected, text)
+    else:
+        reader = _csv_reader(path, compression, detected, text)
+    reader.encoding = _encoding_label(head, detected)
+    return reader
 
 
 def _decode_sample(head: bytes, encoding: str | None) -> tuple[str, str]:
+    """The sample as text and the codec to read the object with: ``encoding`` when given,
+    else UTF-8 when the sample is valid UTF-8, else Windows-1252 (:data:`CP1252`)."""
     if encoding:
         return head.decode(encoding, errors="replace"), encoding
     try:
@@ -116,7 +230,13 @@ def _decode_sample(head: bytes, encoding: str | None) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 3:
             return head[: exc.start].decode("utf-8"), "utf-8"
-        return head.decode("latin-1"), "latin-1"
+        return head.decode(CP1252), CP1252
+
+
+def _encoding_label(head: bytes, codec: str) -> str:
+    if codec == "utf-8" and head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    return ENCODING_LABELS.get(codec, codec)
 
 
 def _header_names(raw: list[str]) -> list[str]:

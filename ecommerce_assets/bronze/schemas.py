@@ -11,6 +11,7 @@ The ingestion agent derives everything it does from these models:
 
 Bronze is the faithful, typed record: every business column is nullable (as in BigQuery's
 ``thelook_ecommerce``), mixed case is kept, duplicates are flagged rather than dropped.
+Columns an input adds beyond the model are loaded too (``strict = "filter"``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ def currency(price: str) -> object:
 
 class BronzeLineage(TableModel):
     """Columns every bronze table carries after its business columns."""
+
+    class Config:
+        # Additive schema evolution: a column an input added (nullable STRING, see the
+        # agent) is not the model's, so it is set aside, not a failure; the model's own
+        # columns are checked as strictly as ever. quality.validate_in_warehouse reports
+        # such columns as added.
+        strict = "filter"
 
     is_duplicate_in_file: Series[bool] = pa.Field(
         description="true on the 2nd+ occurrence of an identical raw row within one object")
