@@ -581,13 +581,16 @@ class GCSObjectStore(ObjectStore):
                       generation: str | None = None) -> None:
         from google.api_core.exceptions import NotFound, PreconditionFailed
 
-        blob = self._bucket().blob(self._name(key))
         if generation is None:
-            blob.download_to_filename(str(path))
+            self._bucket().blob(self._name(key)).download_to_filename(str(path))
             return
+        # Read that generation itself (404 once it is overwritten, unless the bucket keeps
+        # versions: then it is still that version). fake-gcs-server ignores
+        # ifGenerationMatch on reads but honours the generation parameter.
+        blob = self._bucket().blob(self._name(key), generation=int(generation))
         try:
-            blob.download_to_filename(str(path), if_generation_match=int(generation))
-        except (NotFound, PreconditionFailed):  # fake-gcs-server answers 404 for 412
+            blob.download_to_filename(str(path))
+        except (NotFound, PreconditionFailed):
             raise self._changed(key, generation) from None
 
     def delete(self, key: str, generation: str | None = None) -> bool:
@@ -598,8 +601,9 @@ class GCSObjectStore(ObjectStore):
             if generation is None:
                 blob.delete()
                 return True
-            # fake-gcs-server ignores ifGenerationMatch on DELETE (it deletes any version),
-            # so look first (one metadata GET); on GCS the precondition closes the race.
+            # fake-gcs-server ignores ifGenerationMatch (and generation) on DELETE: it deletes
+            # the live object whatever the generation, so look first (one metadata GET); on
+            # GCS the precondition closes the race between the look and the delete.
             current = self.stat(key)
             if current is None:
                 return False
@@ -620,9 +624,9 @@ class GCSObjectStore(ObjectStore):
 
         src_bucket = self._bucket()
         blob = src_bucket.blob(self._name(key))
-        # if_source_generation_match, not source_generation: fake-gcs-server answers 404
-        # to sourceGeneration on an unversioned bucket even for the live generation.
-        options = {} if generation is None else {"if_source_generation_match": int(generation)}
+        # The generation read is copied, or none: 404 once it is overwritten (unversioned
+        # bucket). fake-gcs-server ignores ifSourceGenerationMatch but honours this.
+        options = {} if generation is None else {"source_generation": int(generation)}
         try:
             new = src_bucket.copy_blob(blob, dest._bucket(), dest._name(dest_key or key),
                                        **options)
