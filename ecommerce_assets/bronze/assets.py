@@ -14,10 +14,12 @@ import pyarrow as pa
 
 from ecommerce_assets.automation import WAREHOUSE_POOL
 from ecommerce_assets.bronze.ingest import (
+    CHANGED,
     QUARANTINE_TABLE,
     REGISTRY_TABLE,
     REJECTED,
     SKIPPED,
+    VANISHED,
     Buckets,
     PartitionReport,
     ingest_partition,
@@ -40,6 +42,10 @@ SCHEMA_CHECK = "pandera_schema"
 INGESTED_OBJECTS = "ingested_objects"
 MAX_RECORDED_OBJECTS = 10_000
 QUARANTINE_CHECK = "quarantine_rate"
+# AssetObservation metadata key on a partition that must be ingested again (its skipped
+# duplicates refer to content no longer loaded): the inbox sensor runs a partition whose
+# newest such observation is newer than its newest materialization.
+REINGEST_REASON = "reingest_reason"
 
 
 def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
@@ -84,7 +90,14 @@ def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
             context.log.info(
                 f"{table.name} {date}: {report.rows} rows from {len(report.registry)} "
                 f"objects ({report.total('rows_quarantined')} rows quarantined, "
-                f"{report.count(REJECTED)} objects rejected, {report.count(SKIPPED)} skipped)")
+                f"{report.count(REJECTED)} objects rejected, {report.count(SKIPPED)} skipped, "
+                f"{report.count(VANISHED) + report.count(CHANGED)} gone before they were "
+                f"read, {len(report.deferred)} not settled yet)")
+            for day, reason in report.stale:
+                context.log.warning(f"{table.name} {day} must be ingested again: {reason}")
+                context.log_event(dg.AssetObservation(
+                    asset_key=key, partition=day.isoformat(),
+                    metadata={REINGEST_REASON: reason}))
             reports.append(report)
         return _result(table, warehouse, reports)
 
@@ -141,11 +154,13 @@ def _result(table: BronzeTable, warehouse: Warehouse,
 
 
 def _ingested_objects(reports: list[PartitionReport]) -> dict[str, str]:
-    """{inbox key: generation} of the objects read from the inbox (bounded in size)."""
+    """{inbox key: generation} of the objects read from the inbox (bounded in size); not
+    those deleted or overwritten before they were read: that version was never ingested."""
     found = {}
     for entry in (e for r in reports for e in r.registry):
         store, _, key = entry["read_from"].partition(":")
-        if store == "inbox" and len(found) < MAX_RECORDED_OBJECTS:
+        if (store == "inbox" and entry["status"] not in (VANISHED, CHANGED)
+                and len(found) < MAX_RECORDED_OBJECTS):
             found[key] = entry["generation"]
     return found
 
