@@ -51,6 +51,7 @@ def any_env(request: pytest.FixtureRequest, env: Env) -> Env:
 
 def test_the_settle_setting_reaches_the_inbox_store(ecommerce_home: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ECOMMERCE_INBOX_SETTLE_S", raising=False)
     assert local_resources()["inbox_store"].settle_s == 5.0  # the default
     monkeypatch.setenv("ECOMMERCE_INBOX_SETTLE_S", "0.5")
     resources = local_resources()
