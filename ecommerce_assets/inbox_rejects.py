@@ -5,7 +5,8 @@ object at the bucket root) and launches this job once per new set. Each object g
 ``rejected`` row in ``ops.file_registry`` (``table_name`` NULL: it belongs to no table) with
 the reason, and is moved to ``unrouted/<key>`` in the quarantine bucket, so the inbox stays
 clean and nothing is lost. Objects whose names are not valid keys are recorded and left
-where they are: no path or SQL is built from them.
+where they are: no path or SQL is built from them. Only the generation the sensor saw is
+moved: an object overwritten (or deleted) since stays where it is, for the sensor to see.
 """
 
 
@@ -17,7 +18,7 @@ import pyarrow as pa
 from ecommerce_assets.automation import WAREHOUSE_POOL
 from ecommerce_assets.bronze.ingest import REGISTRY_SCHEMA, REGISTRY_TABLE, REJECTED
 from resources.keys import is_valid_key
-from resources.object_store import ObjectStore
+from resources.object_store import ObjectChangedError, ObjectStore
 from resources.warehouse import PartitionWrite, Warehouse
 
 UNROUTED_PREFIX = "unrouted/"
@@ -61,10 +62,15 @@ def record_inbox_rejects(context: dg.OpExecutionContext, config: InboxRejectsCon
                        pa.Table.from_pylist([r], REGISTRY_SCHEMA)) for r in rows])
     moved = 0
     for obj in config.objects:
-        if is_valid_key(obj.key) and inbox_store.exists(obj.key):
-            inbox_store.copy_to(obj.key, quarantine_store, UNROUTED_PREFIX + obj.key)
-            inbox_store.delete(obj.key)
+        if not is_valid_key(obj.key):
+            continue
+        try:
+            inbox_store.copy_to(obj.key, quarantine_store, UNROUTED_PREFIX + obj.key,
+                                generation=obj.generation)
+            inbox_store.delete(obj.key, generation=obj.generation)
             moved += 1
+        except ObjectChangedError as exc:
+            context.log.warning(f"left {obj.key} in the inbox: {exc}")
     context.log.info(f"recorded {len(rows)} unroutable inbox objects, moved {moved} to "
                      f"{quarantine_store.uri(UNROUTED_PREFIX)}")
 

@@ -22,6 +22,10 @@ def local_resources() -> dict[str, Any]:
     for store in stores.values():
         if isinstance(store, LocalObjectStore):
             Path(store.root).mkdir(parents=True, exist_ok=True)
+    inbox = stores["inbox_store"]
+    if isinstance(inbox, LocalObjectStore):  # a folder shows files while they are written
+        stores["inbox_store"] = LocalObjectStore(root=inbox.root,
+                                                 settle_s=settings.inbox_settle_s())
     return {"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path())), **stores,
             # Gold: the static reference FX rates and the deterministic USPS standardizer.
             "fx_rates": StaticFxRates(), "address_standardizer": UspsAddressStandardizer()}

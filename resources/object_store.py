@@ -5,6 +5,12 @@ read, write, copy, delete), so ingestion and sensors never know which one they t
 Every key is validated by :func:`resources.keys.validate_key` before it reaches a path or
 an object name. Listing returns keys as stored, even invalid ones, so that callers can
 record (rather than silently skip) badly named objects.
+
+Reading, copying and deleting take an optional ``generation``: the version the caller
+listed. The call then acts on that version only and raises :class:`ObjectChangedError`
+when the object was overwritten or deleted since (GCS: generation preconditions; a local
+folder: checks on the open file, and a rename-aside delete, see
+:meth:`LocalObjectStore.delete`). Nothing but the version that was read is ever moved.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import collections
 import contextlib
 import datetime as dt
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -28,6 +35,8 @@ from pydantic import PrivateAttr
 
 from resources.keys import InvalidKeyError, validate_key
 
+log = logging.getLogger(__name__)
+
 _LISTED: collections.Counter[str] = collections.Counter()
 _LISTED_LOCK = threading.Lock()
 
@@ -40,7 +49,19 @@ class ObjectInfo:
     size: int
     md5: str | None  # lower-case hex digest of the content
     generation: str  # changes whenever the object is overwritten
-    updated: dt.datetime  # UTC
+    updated: dt.datetime  # UTC; dates undated inbox objects (local: the file's mtime)
+    # Local folders: the inode change time. `cp -p` and rsync restore an old mtime on a file
+    # they are still writing; ctime still says when it last changed. None on GCS.
+    changed: dt.datetime | None = None
+
+
+class ObjectChangedError(Exception):
+    """The object is no longer the version the caller read: overwritten or deleted."""
+
+    def __init__(self, key: str, expected: str, current: str | None) -> None:
+        self.key, self.expected, self.current = key, expected, current
+        now = "deleted" if current is None else f"now generation {current}"
+        super().__init__(f"{key}: generation {expected} was read, the object is {now}")
 
 
 @dataclass(frozen=True)
@@ -105,11 +126,13 @@ class ObjectStore(dg.ConfigurableResource):
         raise NotImplementedError
 
     @contextlib.contextmanager
-    def local_copy(self, key: str) -> Iterator[Path]:
-        """A local file with the object's content, for readers that need a path."""
+    def local_copy(self, key: str, generation: str | None = None) -> Iterator[Path]:
+        """A local file with the object's content, for readers that need a path.
+
+        With ``generation``: that version's content, else :class:`ObjectChangedError`."""
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(tmp) / Path(key).name
-            self.download_file(key, local)
+            self.download_file(key, local, generation)
             yield local
 
     def write_bytes(self, key: str, data: bytes) -> ObjectInfo:
@@ -118,18 +141,22 @@ class ObjectStore(dg.ConfigurableResource):
     def upload_file(self, key: str, path: str | os.PathLike) -> ObjectInfo:
         raise NotImplementedError
 
-    def download_file(self, key: str, path: str | os.PathLike) -> None:
+    def download_file(self, key: str, path: str | os.PathLike,
+                      generation: str | None = None) -> None:
         raise NotImplementedError
 
-    def delete(self, key: str) -> bool:
-        """Delete ``key``; False when it did not exist."""
+    def delete(self, key: str, generation: str | None = None) -> bool:
+        """Delete ``key``; False when it did not exist. With ``generation``, only that
+        version: :class:`ObjectChangedError` (and nothing deleted) if it was overwritten."""
         raise NotImplementedError
 
-    def copy_to(self, key: str, dest: ObjectStore, dest_key: str | None = None) -> ObjectInfo:
-        """Copy an object into another store (e.g. inbox -> archive)."""
+    def copy_to(self, key: str, dest: ObjectStore, dest_key: str | None = None,
+                generation: str | None = None) -> ObjectInfo:
+        """Copy an object into another store (e.g. inbox -> archive); with ``generation``,
+        only that version (else :class:`ObjectChangedError`, nothing written)."""
         with tempfile.TemporaryDirectory() as tmp:
             local = Path(tmp) / "object"
-            self.download_file(key, local)
+            self.download_file(key, local, generation)
             return dest.upload_file(dest_key or key, local)
 
     def exists(self, key: str) -> bool:
@@ -155,6 +182,11 @@ def _generation(st: os.stat_result) -> str:
     return f"{st.st_ino}-{st.st_mtime_ns}-{st.st_ctime_ns}"
 
 
+def _same_version(key: str, st: os.stat_result, generation: str) -> None:
+    if _generation(st) != generation:
+        raise ObjectChangedError(key, generation, _generation(st))
+
+
 def _file_md5(path: Path, st: os.stat_result) -> str:
     cache_key = (str(path), st.st_size, _generation(st))
     cached = _MD5_CACHE.get(cache_key)
@@ -174,9 +206,12 @@ class LocalObjectStore(ObjectStore):
     """A bucket that is a folder. Writes are atomic (temp file + rename).
 
     Hidden files (names starting with '.') are ignored: they are this store's temp files.
+    ``settle_s``: a file changed less than this many seconds ago may still be being
+    written (a plain ``cp`` into the folder), see :meth:`unsettled`.
     """
 
     root: str
+    settle_s: float = 0.0
 
     def _root(self) -> Path:
         return Path(self.root).expanduser().absolute()
@@ -200,7 +235,22 @@ class LocalObjectStore(ObjectStore):
             md5=_file_md5(path, st) if checksums else None,
             generation=_generation(st),
             updated=dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC),
+            changed=dt.datetime.fromtimestamp(st.st_ctime, tz=dt.UTC),
         )
+
+    def unsettled(self, info: ObjectInfo, now: dt.datetime) -> bool:
+        """True while the object may still be being written: not to be taken yet.
+
+        A folder has no "upload complete" event: a file is taken once neither its mtime
+        nor its ctime moved for ``settle_s`` seconds. An mtime in the future (``touch -d``)
+        is ignored, else the file would never settle; ctime is set by the kernel.
+        """
+        if self.settle_s <= 0:
+            return False
+        latest = info.changed or info.updated
+        if info.updated <= now:
+            latest = max(latest, info.updated)
+        return (now - latest).total_seconds() < self.settle_s
 
     def list(self, prefix: str = "", *, page_size: int | None = None,
              recursive: bool = True, checksums: bool = True,
@@ -286,8 +336,46 @@ class LocalObjectStore(ObjectStore):
         return self._path(key).read_bytes()
 
     @contextlib.contextmanager
-    def local_copy(self, key: str) -> Iterator[Path]:
-        yield self._path(key)  # already a local file: no copy
+    def local_copy(self, key: str, generation: str | None = None) -> Iterator[Path]:
+        path = self._path(key)  # already a local file: no copy
+        if generation is None:
+            yield path
+            return
+        self._check_version(key, path, generation)
+        try:
+            yield path
+        except Exception:
+            # A read that failed on an object that changed meanwhile is a change, not a
+            # bad object.
+            self._check_version(key, path, generation)
+            raise
+        # The path was read, not an open file: an overwrite during the read shows here.
+        self._check_version(key, path, generation)
+
+    def _check_version(self, key: str, path: Path, generation: str) -> None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise ObjectChangedError(key, generation, None) from None
+        _same_version(key, st, generation)
+
+    @contextlib.contextmanager
+    def _open_version(self, key: str, generation: str) -> Iterator[BinaryIO]:
+        """The file of version ``generation``, open: what is read from it is that version
+        even if the key is replaced meanwhile (os.replace leaves the open inode alone)."""
+        try:
+            fd = os.open(self._path(key), os.O_RDONLY)
+        except FileNotFoundError:
+            raise ObjectChangedError(key, generation, None) from None
+        with os.fdopen(fd, "rb") as fh:
+            _same_version(key, os.fstat(fh.fileno()), generation)
+            yield fh
+
+    @staticmethod
+    def _copy_version(key: str, src: BinaryIO, dst: BinaryIO, generation: str) -> None:
+        shutil.copyfileobj(src, dst, 1 << 20)
+        # Written in place (same inode) during the copy: the copy may be torn.
+        _same_version(key, os.fstat(src.fileno()), generation)
 
     def open(self, key: str) -> BinaryIO:
         return open(self._path(key), "rb")
@@ -295,7 +383,8 @@ class LocalObjectStore(ObjectStore):
     def _atomic_place(self, key: str, write) -> ObjectInfo:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        # A short temp name: `.{name}.XXXX` of a 250-character name exceeds NAME_MAX (255).
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 write(fh)
@@ -318,18 +407,62 @@ class LocalObjectStore(ObjectStore):
 
         return self._atomic_place(key, copy)
 
-    def download_file(self, key: str, path: str | os.PathLike) -> None:
-        shutil.copyfile(self._path(key), path)
+    def download_file(self, key: str, path: str | os.PathLike,
+                      generation: str | None = None) -> None:
+        if generation is None:
+            shutil.copyfile(self._path(key), path)
+            return
+        with self._open_version(key, generation) as src, open(path, "wb") as dst:
+            self._copy_version(key, src, dst, generation)
 
-    def delete(self, key: str) -> bool:
+    def delete(self, key: str, generation: str | None = None) -> bool:
+        """Delete ``key``; with ``generation``, only if it still is that version.
+
+        Check-then-unlink would race a writer replacing the file in between. Instead the
+        file is renamed aside (atomic: whatever is at the key then is what moves), the
+        moved file is compared with the version checked (inode, mtime, size: a rename
+        changes ctime), and put back if it is another one.
+        """
+        path = self._path(key)
+        if generation is None:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return False
+            return True
         try:
-            self._path(key).unlink()
+            st = path.stat()
         except FileNotFoundError:
             return False
-        return True
+        _same_version(key, st, generation)
+        aside = path.with_name(f".del-{os.urandom(6).hex()}")  # hidden: never listed
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return False
+        moved = aside.stat()
+        if (moved.st_ino, moved.st_mtime_ns, moved.st_size) == (
+                st.st_ino, st.st_mtime_ns, st.st_size):
+            aside.unlink()
+            return True
+        try:  # link, not rename: never clobber an even newer version written since
+            os.link(aside, path)
+        except FileExistsError:
+            log.warning("%s was overwritten twice while being deleted; the newest version "
+                        "stays", key)
+        aside.unlink()
+        raise ObjectChangedError(key, generation, _generation(moved))
 
-    def copy_to(self, key: str, dest: ObjectStore, dest_key: str | None = None) -> ObjectInfo:
-        return dest.upload_file(dest_key or key, self._path(key))
+    def copy_to(self, key: str, dest: ObjectStore, dest_key: str | None = None,
+                generation: str | None = None) -> ObjectInfo:
+        if generation is None:
+            return dest.upload_file(dest_key or key, self._path(key))
+        if not isinstance(dest, LocalObjectStore):
+            return super().copy_to(key, dest, dest_key, generation)
+        with self._open_version(key, generation) as src:
+            # A failed check inside the write leaves nothing at the destination.
+            return dest._atomic_place(
+                dest_key or key, lambda dst: self._copy_version(key, src, dst, generation))
 
 
 # ------------------------------------------------------------------------------------------
@@ -436,25 +569,72 @@ class GCSObjectStore(ObjectStore):
         blob.upload_from_filename(str(path))
         return self._info(self._bucket().get_blob(blob.name))
 
-    def download_file(self, key: str, path: str | os.PathLike) -> None:
-        self._bucket().blob(self._name(key)).download_to_filename(str(path))
+    def unsettled(self, info: ObjectInfo, now: dt.datetime) -> bool:
+        """Never: a GCS object appears only once its upload completed."""
+        return False
 
-    def delete(self, key: str) -> bool:
-        from google.api_core.exceptions import NotFound
+    def _changed(self, key: str, generation: str) -> ObjectChangedError:
+        current = self.stat(key)
+        return ObjectChangedError(key, generation, current.generation if current else None)
 
+    def download_file(self, key: str, path: str | os.PathLike,
+                      generation: str | None = None) -> None:
+        from google.api_core.exceptions import NotFound, PreconditionFailed
+
+        if generation is None:
+            self._bucket().blob(self._name(key)).download_to_filename(str(path))
+            return
+        # Read that generation itself (404 once it is overwritten, unless the bucket keeps
+        # versions: then it is still that version). fake-gcs-server ignores
+        # ifGenerationMatch on reads but honours the generation parameter.
+        blob = self._bucket().blob(self._name(key), generation=int(generation))
         try:
-            self._bucket().blob(self._name(key)).delete()
+            blob.download_to_filename(str(path))
+        except (NotFound, PreconditionFailed):
+            raise self._changed(key, generation) from None
+
+    def delete(self, key: str, generation: str | None = None) -> bool:
+        from google.api_core.exceptions import NotFound, PreconditionFailed
+
+        blob = self._bucket().blob(self._name(key))
+        try:
+            if generation is None:
+                blob.delete()
+                return True
+            # fake-gcs-server ignores ifGenerationMatch (and generation) on DELETE: it deletes
+            # the live object whatever the generation, so look first (one metadata GET); on
+            # GCS the precondition closes the race between the look and the delete.
+            current = self.stat(key)
+            if current is None:
+                return False
+            if current.generation != generation:
+                raise ObjectChangedError(key, generation, current.generation)
+            blob.delete(if_generation_match=int(generation))
         except NotFound:
             return False
+        except PreconditionFailed:
+            raise self._changed(key, generation) from None
         return True
 
-    def copy_to(self, key: str, dest: ObjectStore, dest_key: str | None = None) -> ObjectInfo:
-        if isinstance(dest, GCSObjectStore):
-            src_bucket = self._bucket()
-            blob = src_bucket.blob(self._name(key))
-            new = src_bucket.copy_blob(blob, dest._bucket(), dest._name(dest_key or key))
-            return dest._info(dest._bucket().get_blob(new.name))
-        return super().copy_to(key, dest, dest_key)
+    def copy_to(self, key: str, dest: ObjectStore, dest_key: str | None = None,
+                generation: str | None = None) -> ObjectInfo:
+        if not isinstance(dest, GCSObjectStore):
+            return super().copy_to(key, dest, dest_key, generation)
+        from google.api_core.exceptions import NotFound, PreconditionFailed
+
+        src_bucket = self._bucket()
+        blob = src_bucket.blob(self._name(key))
+        # The generation read is copied, or none: 404 once it is overwritten (unversioned
+        # bucket). fake-gcs-server ignores ifSourceGenerationMatch but honours this.
+        options = {} if generation is None else {"source_generation": int(generation)}
+        try:
+            new = src_bucket.copy_blob(blob, dest._bucket(), dest._name(dest_key or key),
+                                       **options)
+        except (NotFound, PreconditionFailed):
+            if generation is None:
+                raise
+            raise self._changed(key, generation) from None
+        return dest._info(dest._bucket().get_blob(new.name))
 
 
 def store_for_uri(uri: str) -> ObjectStore:

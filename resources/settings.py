@@ -128,3 +128,17 @@ def sensor_retry_base_s() -> int:
     """First wait before a landing day whose run did not ingest its objects is requested
     again; it doubles with every attempt (at most an hour)."""
     return _int_env("ECOMMERCE_SENSOR_RETRY_BASE_S", 30, 0)
+
+
+def inbox_settle_s() -> float:
+    """Seconds a local inbox file must stay unchanged before it is taken (a plain copy into
+    the folder is visible while it is being written; GCS objects appear complete)."""
+    name = "ECOMMERCE_INBOX_SETTLE_S"
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else 5.0
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise ValueError(f"{name}={raw!r} must be a number of seconds, 0 or more")
+    return value

@@ -16,7 +16,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ecommerce_assets.bronze.ingest import Buckets, PartitionReport, ingest_partition
+from ecommerce_assets.bronze.ingest import (
+    Buckets,
+    PartitionReport,
+    current_registry_sql,
+    ingest_partition,
+)
 from ecommerce_assets.bronze.spec import BRONZE_TABLES
 from resources.deployment import local_resources
 from resources.warehouse import DuckDBWarehouse
@@ -51,7 +56,9 @@ class Env:
 
 
 @pytest.fixture
-def env(ecommerce_home: Path) -> Env:
+def env(ecommerce_home: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
+    # Files written by the test are complete: no settling time (tested on its own below).
+    monkeypatch.setenv("ECOMMERCE_INBOX_SETTLE_S", "0")
     return Env()
 
 
@@ -194,7 +201,11 @@ def test_rerun_is_idempotent_and_originals_are_archived(env: Env) -> None:
     assert env.rows("SELECT count(*) AS n FROM bronze.products") == counts
     assert [(e["object_key"], e["status"], e["rows_loaded"]) for e in second.registry] == [
         (e["object_key"], e["status"], e["rows_loaded"]) for e in first.registry]
-    assert env.rows("SELECT DISTINCT run_id FROM ops.file_registry") == [{"run_id": "b"}]
+    # History stays; the current rows are those of the newest run.
+    assert env.rows("SELECT DISTINCT run_id FROM ops.file_registry ORDER BY 1") == [
+        {"run_id": "a"}, {"run_id": "b"}]
+    assert env.rows(f"SELECT DISTINCT run_id FROM {current_registry_sql()} AS c") == [
+        {"run_id": "b"}]
     archived = {i.key for i in env.buckets.archive.list("products/")}
     quarantined = {i.key for i in env.buckets.quarantine.list("products/")}
     assert f"products/date={DAY}/comma.csv" in archived
@@ -267,7 +278,7 @@ def test_undated_objects_are_dated_by_upload_time(env: Env) -> None:
     assert env.ingest(day=today - dt.timedelta(days=1)).rows == 0
     report = env.ingest(day=today)
     assert report.rows == 1
-    assert report.registry[0]["object_key"] == f"products/date={today}/loose.csv"
+    assert report.registry[0]["object_key"] == f"products/undated/date={today}/loose.csv"
 
 
 def test_invalid_object_names_are_recorded_not_read(env: Env) -> None:
@@ -304,7 +315,7 @@ def test_a_partition_loads_from_gcs(ecommerce_home: Path, fake_gcs: str, gcs_buc
     assert report.rows == 2
     assert {e["object_key"].rsplit("/", 1)[-1]: e["status"] for e in report.registry} == {
         "a.csv.gz": "loaded", "undated.csv": "loaded", "garbage.bin": "rejected"}
-    assert stores["archive"].exists(f"products/date={today}/undated.csv")
+    assert stores["archive"].exists(f"products/undated/date={today}/undated.csv")
     assert stores["quarantine"].exists(f"products/date={today}/garbage.bin")
     assert not stores["inbox"].exists(f"products/date={today}/garbage.bin")
     assert len(list(stores["staging"].list("bronze/products/"))) == 2

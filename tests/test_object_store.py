@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterator
@@ -9,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from resources import object_store
 from resources.keys import InvalidKeyError
-from resources.object_store import GCSObjectStore, LocalObjectStore, ObjectStore, store_for_uri
+from resources.object_store import (
+    GCSObjectStore,
+    LocalObjectStore,
+    ObjectChangedError,
+    ObjectStore,
+    store_for_uri,
+)
 
 
 @pytest.fixture(params=["local", "gcs"])
@@ -133,3 +141,97 @@ def test_store_for_uri(tmp_path: Path) -> None:
     assert gcs.uri("a.csv") == "gs://my-bucket/landing/zone/a.csv"
     with pytest.raises(ValueError):
         store_for_uri("gs://")
+
+
+def test_versioned_calls_never_touch_a_newer_version(store: ObjectStore, tmp_path: Path) -> None:
+    """Read, copy and delete of the version listed: once it is overwritten they fail and
+    leave the new version in place, intact; on the version itself they work."""
+    key = "orders/date=2026-11-20/a.csv"
+    old = store.write_bytes(key, b"old")
+    new = store.write_bytes(key, b"new content")
+    archive = LocalObjectStore(root=str(tmp_path / "archive"))
+    for dest in (archive, store):  # into a folder, and within the store (GCS: server copy)
+        with pytest.raises(ObjectChangedError) as err:
+            store.copy_to(key, dest, "copied/a.csv", generation=old.generation)
+        assert err.value.current == new.generation
+        assert not dest.exists("copied/a.csv")
+    with pytest.raises(ObjectChangedError), store.local_copy(key, old.generation) as path:
+        path.read_bytes()
+    with pytest.raises(ObjectChangedError):
+        store.delete(key, generation=old.generation)
+    assert store.read_bytes(key) == b"new content" and store.stat(key) == new
+    with store.local_copy(key, new.generation) as path:
+        assert path.read_bytes() == b"new content"
+    assert store.copy_to(key, archive, "copied/a.csv", generation=new.generation).size == 11
+    assert store.delete(key, generation=new.generation) is True
+    assert not store.exists(key)
+    assert store.delete(key, generation=new.generation) is False
+    with pytest.raises(ObjectChangedError) as err:
+        store.copy_to(key, archive, "again.csv", generation=new.generation)
+    assert err.value.current is None
+
+
+def test_local_delete_puts_back_a_version_written_during_the_delete(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer replaces the file between the generation check and the rename: the delete
+    must notice (inode/mtime of what it moved aside) and put the new version back."""
+    store = LocalObjectStore(root=str(tmp_path / "bucket"))
+    old = store.write_bytes("orders/a.csv", b"old")
+    real_rename = os.rename
+
+    def writer_wins_the_race(src, dst):
+        store.write_bytes("orders/a.csv", b"written during the delete")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(object_store.os, "rename", writer_wins_the_race)
+    with pytest.raises(ObjectChangedError):
+        store.delete("orders/a.csv", generation=old.generation)
+    monkeypatch.setattr(object_store.os, "rename", real_rename)
+    assert store.read_bytes("orders/a.csv") == b"written during the delete"
+    assert [p.name for p in (tmp_path / "bucket/orders").iterdir()] == ["a.csv"]  # no temp
+
+
+def test_local_read_sees_an_overwrite_in_place(tmp_path: Path) -> None:
+    store = LocalObjectStore(root=str(tmp_path / "bucket"))
+    info = store.write_bytes("orders/a.csv", b"one")
+    with (pytest.raises(ObjectChangedError),
+          store.local_copy("orders/a.csv", info.generation) as path,
+          open(path, "r+b") as fh):  # same inode, new content (`cat > file`)
+        fh.write(b"two")
+    assert store.read_bytes("orders/a.csv") == b"two"
+
+
+def test_a_local_file_is_unsettled_while_it_may_be_written(tmp_path: Path) -> None:
+    store = LocalObjectStore(root=str(tmp_path / "bucket"), settle_s=10)
+    info = store.write_bytes("orders/a.csv", b"x")
+    now = dt.datetime.now(dt.UTC)
+    assert store.unsettled(info, now)
+    assert not store.unsettled(info, now + dt.timedelta(seconds=11))
+    # cp -p / rsync restore an old mtime: the ctime still says the file just changed.
+    path = tmp_path / "bucket/orders/a.csv"
+    os.utime(path, (0, 0))
+    restored = store.stat("orders/a.csv")
+    assert restored is not None and restored.updated.year == 1970
+    assert store.unsettled(restored, now)
+    # An mtime in the future (touch -d) must not keep the file unsettled forever.
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    os.utime(path, (future.timestamp(), future.timestamp()))
+    ahead = store.stat("orders/a.csv")
+    assert ahead is not None
+    assert not store.unsettled(ahead, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=11))
+    assert not LocalObjectStore(root=str(tmp_path / "bucket")).unsettled(info, now)
+
+
+def test_gcs_objects_are_never_unsettled(fake_gcs: str, gcs_bucket: str) -> None:
+    store = GCSObjectStore(bucket=gcs_bucket, endpoint=fake_gcs)
+    info = store.write_bytes("orders/a.csv", b"x")
+    assert not store.unsettled(info, info.updated)
+
+
+def test_a_250_character_name_can_be_written_and_copied(store: ObjectStore,
+                                                       tmp_path: Path) -> None:
+    key = "orders/date=2026-11-20/" + "n" * 246 + ".csv"
+    store.write_bytes(key, b"x")
+    archive = LocalObjectStore(root=str(tmp_path / "archive"))
+    copied = store.copy_to(key, archive, generation=store.stat(key).generation)
+    assert copied.key == key and archive.read_bytes(key) == b"x"

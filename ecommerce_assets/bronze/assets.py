@@ -17,11 +17,13 @@ import pyarrow as pa
 
 from ecommerce_assets.automation import WAREHOUSE_POOL
 from ecommerce_assets.bronze.ingest import (
+    CHANGED,
     LOADED,
     QUARANTINE_TABLE,
     REGISTRY_TABLE,
     REJECTED,
     SKIPPED,
+    VANISHED,
     Buckets,
     PartitionReport,
     ingest_partition,
@@ -46,6 +48,10 @@ MAX_RECORDED_OBJECTS = 10_000
 QUARANTINE_CHECK = "quarantine_rate"
 SCHEMA_DRIFT_CHECK = "schema_drift"
 MAX_DRIFT_OBJECTS = 50  # objects listed in the check's metadata
+# AssetObservation metadata key on a partition that must be ingested again (its skipped
+# duplicates refer to content no longer loaded): the inbox sensor runs a partition whose
+# newest such observation is newer than its newest materialization.
+REINGEST_REASON = "reingest_reason"
 
 
 def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
@@ -94,7 +100,14 @@ def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
             context.log.info(
                 f"{table.name} {date}: {report.rows} rows from {len(report.registry)} "
                 f"objects ({report.total('rows_quarantined')} rows quarantined, "
-                f"{report.count(REJECTED)} objects rejected, {report.count(SKIPPED)} skipped)")
+                f"{report.count(REJECTED)} objects rejected, {report.count(SKIPPED)} skipped, "
+                f"{report.count(VANISHED) + report.count(CHANGED)} gone before they were "
+                f"read, {len(report.deferred)} not settled yet)")
+            for day, reason in report.stale:
+                context.log.warning(f"{table.name} {day} must be ingested again: {reason}")
+                context.log_event(dg.AssetObservation(
+                    asset_key=key, partition=day.isoformat(),
+                    metadata={REINGEST_REASON: reason}))
             reports.append(report)
         return _result(table, warehouse, reports)
 
@@ -191,11 +204,13 @@ def _drift_result(reports: list[PartitionReport], added: list[str]) -> dg.AssetC
 
 
 def _ingested_objects(reports: list[PartitionReport]) -> dict[str, str]:
-    """{inbox key: generation} of the objects read from the inbox (bounded in size)."""
+    """{inbox key: generation} of the objects read from the inbox (bounded in size); not
+    those deleted or overwritten before they were read: that version was never ingested."""
     found = {}
     for entry in (e for r in reports for e in r.registry):
         store, _, key = entry["read_from"].partition(":")
-        if store == "inbox" and len(found) < MAX_RECORDED_OBJECTS:
+        if (store == "inbox" and entry["status"] not in (VANISHED, CHANGED)
+                and len(found) < MAX_RECORDED_OBJECTS):
             found[key] = entry["generation"]
     return found
 

@@ -3,19 +3,39 @@
 The steps, in order:
 1. collect the partition's objects: the inbox's ``{table}/date=D/…`` plus undated
    ``{table}/{name}`` objects uploaded on D, and the archive/quarantine copies of objects
-   no longer in the inbox (so a backfill works after the inbox is cleaned);
+   no longer in the inbox (so a backfill works after the inbox is cleaned). Inbox objects
+   that may still be being written (:meth:`ObjectStore.unsettled`) are left for a later run;
 2. skip objects whose md5 is already loaded under another name (``skipped_duplicate``),
    reject badly named or unreadable ones (``rejected``, with the reason), clean the rest
-   with :func:`ecommerce_assets.bronze.agent.clean_object`;
+   with :func:`ecommerce_assets.bronze.agent.clean_object`. An object deleted or
+   overwritten after it was listed is ``vanished`` / ``changed``: not a bad object, and
+   the sensor takes its new version;
 3. stage the cleaned Parquet in the staging bucket, then replace the bronze partition, its
-   quarantine rows and its file-registry rows in **one** warehouse transaction;
+   quarantine rows and this run's file-registry rows in **one** warehouse transaction;
 4. only then copy loaded originals to the archive and move rejected ones to the quarantine
-   bucket (a failure before the commit leaves every bucket and table as it was).
+   bucket (a failure before the commit leaves every bucket and table as it was). Every
+   copy, move and delete names the generation that was read: a newer version is left
+   where it is.
+
+Canonical keys: a dated inbox object keeps its key ``{table}/date=D/{name}``; an undated
+one ``{table}/{name}`` becomes ``{table}/undated/date=D/{name}``, which no dated key can
+equal (``undated`` is not ``date=…``). Archive and quarantine copies are stored under the
+canonical key, which is also bronze's ``source_object``.
+
+The file registry keeps history: a run writes its rows as the partition
+(``table_name``, ``landing_date``, ``run_id``), so a retry of the same run replaces its own
+rows and the rows of earlier runs stay. The **current** state of a landing day is the rows
+of its newest run (greatest ``processed_at``; runs of one partition are serialized by the
+warehouse pool): whatever means "is loaded now" reads :func:`current_registry_sql`.
+A ``skipped_duplicate`` refers to one version (key, generation, md5) loaded elsewhere; when
+a run leaves that md5 loaded nowhere, the skipping days are reported in
+``PartitionReport.stale`` so that they are ingested again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -28,7 +48,7 @@ from ecommerce_assets.bronze.readers import UnreadableObject
 from ecommerce_assets.bronze.spec import BronzeTable
 from ecommerce_assets.formats import disallowed_type
 from resources.keys import is_valid_key
-from resources.object_store import ObjectInfo, ObjectStore
+from resources.object_store import ObjectChangedError, ObjectInfo, ObjectStore
 from resources.warehouse import PartitionWrite, Warehouse
 
 QUARANTINE_TABLE = "ops.quarantine"
@@ -44,6 +64,8 @@ REGISTRY_SCHEMA = pa.schema([
     ("processed_at", pa.timestamp("us", tz="UTC")),
 ])
 LOADED, REJECTED, SKIPPED = "loaded", "rejected", "skipped_duplicate"
+# Listed, then deleted / overwritten before it was read: nothing of that version to load.
+VANISHED, CHANGED = "vanished", "changed"
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +82,7 @@ class Buckets:
 class Source:
     """One object of the partition and where it is read from."""
 
-    key: str  # canonical key: {table}/date=D/{name}
+    key: str  # canonical key: {table}/date=D/{name} or {table}/undated/date=D/{name}
     store: str  # inbox | archive | quarantine
     stored_key: str  # key in that store
     info: ObjectInfo
@@ -72,6 +94,10 @@ class PartitionReport:
     landing_date: dt.date
     rows: int = 0  # rows in the bronze partition after the load
     registry: list[dict] = field(default_factory=list)
+    # Other landing days whose skipped_duplicate rows now refer to an md5 loaded nowhere:
+    # (day, reason); they must be ingested again.
+    stale: list[tuple[dt.date, str]] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # inbox keys not settled yet
 
     def total(self, column: str, status: str | None = None) -> int:
         return sum(r[column] for r in self.registry if status in (None, r["status"]))
@@ -84,9 +110,20 @@ def partition_prefix(table: str, date: dt.date) -> str:
     return f"{table}/date={date.isoformat()}/"
 
 
-def collect_sources(table: str, date: dt.date, buckets: Buckets) -> list[Source]:
-    """The partition's objects, one per canonical key: the inbox copy when there is one."""
-    prefix = partition_prefix(table, date)
+def undated_prefix(table: str, date: dt.date) -> str:
+    """Canonical prefix of undated objects uploaded on ``date``: never a dated key."""
+    return f"{table}/undated/date={date.isoformat()}/"
+
+
+def collect_sources(table: str, date: dt.date, buckets: Buckets,
+                    now: dt.datetime | None = None,
+                    deferred: list[str] | None = None) -> list[Source]:
+    """The partition's objects, one per canonical key: the inbox copy when there is one.
+
+    Inbox objects still unsettled at ``now`` are not taken (their keys go to ``deferred``):
+    the sensor requests another run once they are."""
+    now = now or dt.datetime.now(dt.UTC)
+    prefix, undated = partition_prefix(table, date), undated_prefix(table, date)
     found: dict[str, Source] = {}
 
     def offer(source: Source) -> None:
@@ -97,27 +134,64 @@ def collect_sources(table: str, date: dt.date, buckets: Buckets) -> list[Source]
             found[source.key] = source
 
     for name in ("archive", "quarantine"):
-        for info in getattr(buckets, name).list(prefix):
-            offer(Source(info.key, name, info.key, info))
-    for info in buckets.inbox.list(f"{table}/", recursive=False):  # undated: by upload day
-        if info.updated.astimezone(dt.UTC).date() == date:
-            offer(Source(prefix + info.key.rsplit("/", 1)[-1], "inbox", info.key, info))
-    for info in buckets.inbox.list(prefix):  # dated objects win over undated namesakes
-        offer(Source(info.key, "inbox", info.key, info))
+        for stored in (prefix, undated):
+            for info in getattr(buckets, name).list(stored):
+                offer(Source(info.key, name, info.key, info))
+    inbox = [Source(undated + info.key.rsplit("/", 1)[-1], "inbox", info.key, info)
+             for info in buckets.inbox.list(f"{table}/", recursive=False)  # by upload day
+             if info.updated.astimezone(dt.UTC).date() == date]
+    inbox += [Source(info.key, "inbox", info.key, info) for info in buckets.inbox.list(prefix)]
+    for source in inbox:
+        if buckets.inbox.unsettled(source.info, now):
+            log.info("%s may still be being written: left for a later run", source.stored_key)
+            if deferred is not None:
+                deferred.append(source.stored_key)
+        else:
+            offer(source)
     return sorted(found.values(), key=lambda s: s.key)
+
+
+def current_registry_sql(where: str = "TRUE") -> str:
+    """A subquery of the current ``ops.file_registry`` rows (those of the newest run of
+    each table and landing day) among the rows matching ``where`` (trusted SQL; values
+    as ``?`` parameters)."""
+    return (f"(SELECT r.* FROM {REGISTRY_TABLE} AS r JOIN ("
+            f"SELECT table_name, landing_date, max(processed_at) AS newest "
+            f"FROM {REGISTRY_TABLE} WHERE {where} GROUP BY table_name, landing_date) AS n "
+            f"ON r.table_name = n.table_name AND r.landing_date = n.landing_date "
+            f"AND r.processed_at = n.newest)")
 
 
 def _loaded_elsewhere(warehouse: Warehouse, table: str, date: dt.date,
                       md5s: list[str]) -> dict[str, str]:
-    """md5 -> object key, for objects of this table loaded in other partitions."""
+    """md5 -> the version (key and generation) of this table loaded now in another
+    partition."""
     if not md5s or not warehouse.table_exists(REGISTRY_TABLE):
         return {}
     marks = ", ".join("?" * len(md5s))
     rows = warehouse.query_arrow(
-        f"SELECT md5, min(object_key) AS object_key FROM {REGISTRY_TABLE} "
-        f"WHERE table_name = ? AND landing_date <> ? AND status = '{LOADED}' "
-        f"AND md5 IN ({marks}) GROUP BY md5", [table, date, *md5s]).to_pylist()
-    return {r["md5"]: r["object_key"] for r in rows}
+        f"SELECT md5, min(object_key || ' generation ' || generation) AS version "
+        f"FROM {current_registry_sql('table_name = ?')} AS c "
+        f"WHERE landing_date <> ? AND status = '{LOADED}' AND md5 IN ({marks}) GROUP BY md5",
+        [table, date, *md5s]).to_pylist()
+    return {r["md5"]: r["version"] for r in rows}
+
+
+def _stale_skips(warehouse: Warehouse, table: str,
+                 date: dt.date) -> list[tuple[dt.date, str]]:
+    """Other landing days whose skipped duplicates refer to an md5 loaded nowhere now."""
+    current = current_registry_sql("table_name = ?")
+    rows = warehouse.query_arrow(
+        f"SELECT landing_date, min(object_key) AS object_key, min(md5) AS md5, "
+        f"count(*) AS n FROM {current} AS s "
+        f"WHERE landing_date <> ? AND status = '{SKIPPED}' AND md5 IS NOT NULL "
+        f"AND md5 NOT IN (SELECT md5 FROM {current} AS l "
+        f"WHERE status = '{LOADED}' AND md5 IS NOT NULL) "
+        f"GROUP BY landing_date ORDER BY landing_date", [table, date, table]).to_pylist()
+    return [(r["landing_date"],
+             f"{r['n']} object(s) skipped as duplicates (e.g. {r['object_key']}, md5 "
+             f"{r['md5']}) of content no longer loaded after {table} {date} was re-ingested")
+            for r in rows]
 
 
 def ingest_partition(table: BronzeTable, date: dt.date, *, warehouse: Warehouse,
@@ -125,7 +199,7 @@ def ingest_partition(table: BronzeTable, date: dt.date, *, warehouse: Warehouse,
                      processed_at: dt.datetime | None = None) -> PartitionReport:
     processed_at = processed_at or dt.datetime.now(dt.UTC)
     report = PartitionReport(table.name, date)
-    sources = collect_sources(table.name, date, buckets)
+    sources = collect_sources(table.name, date, buckets, deferred=report.deferred)
     earlier = _loaded_elsewhere(warehouse, table.name, date,
                                 sorted({s.info.md5 for s in sources if s.info.md5}))
     quarantine: list[pa.Table] = []
@@ -137,10 +211,13 @@ def ingest_partition(table: BronzeTable, date: dt.date, *, warehouse: Warehouse,
             duplicate_of = earlier.get(source.info.md5) if source.info.md5 else None
             if not is_valid_key(source.stored_key):
                 _reject(entry, f"invalid object name {source.stored_key!r}")
+            elif not is_valid_key(source.key):
+                _reject(entry, f"object name too long for its archive key {source.key!r}")
             elif reason := disallowed_type(source.key):
                 _reject(entry, reason)
             elif duplicate_of:
-                entry.update(status=SKIPPED, reason=f"same md5 as {duplicate_of} (loaded)")
+                entry.update(status=SKIPPED, reason=(
+                    f"same md5 {source.info.md5} as {duplicate_of} (loaded)"))
             else:
                 out = Path(tmp) / f"{len(staged):05d}.parquet"
                 lineage = Lineage(table.name, source.key, date, processed_at, run_id)
@@ -148,21 +225,25 @@ def ingest_partition(table: BronzeTable, date: dt.date, *, warehouse: Warehouse,
                 if result is not None:
                     staged[source.key] = out
                     quarantine += result.quarantine
-                    if source.info.md5:
-                        earlier[source.info.md5] = source.key  # later namesakes: duplicates
+                    if source.info.md5:  # later namesakes: duplicates of this version
+                        earlier[source.info.md5] = (
+                            f"{source.key} generation {source.info.generation}")
         staging_keys = _stage(table.name, date, staged, buckets.staging)
         data = list(staged.values()) or table.arrow_schema.empty_table()
         rows, _, _ = warehouse.replace_partitions([
             PartitionWrite(table.warehouse_table, {"landing_date": date}, data),
             PartitionWrite(QUARANTINE_TABLE, {"table_name": table.name, "landing_date": date},
                            pa.concat_tables([QUARANTINE_SCHEMA.empty_table(), *quarantine])),
-            PartitionWrite(REGISTRY_TABLE, {"table_name": table.name, "landing_date": date},
+            # History: one registry partition per run, so earlier runs' rows stay.
+            PartitionWrite(REGISTRY_TABLE, {"table_name": table.name, "landing_date": date,
+                                            "run_id": run_id},
                            pa.Table.from_pylist(report.registry, REGISTRY_SCHEMA)),
         ])
     report.rows = rows
+    report.stale = _stale_skips(warehouse, table.name, date)
     _remove_stale_staging(table.name, date, staging_keys, buckets.staging)
     for source, entry in zip(sources, report.registry, strict=True):
-        if is_valid_key(source.stored_key):
+        if is_valid_key(source.stored_key) and is_valid_key(source.key):
             _settle(source, entry["status"], buckets)
     return report
 
@@ -182,12 +263,25 @@ def _reject(entry: dict, reason: str) -> None:
     entry.update(status=REJECTED, reason=reason)
 
 
+def _gone(entry: dict, store: str, exc: ObjectChangedError) -> None:
+    if exc.current is None:
+        entry.update(status=VANISHED, reason=f"deleted from the {store} before it was read")
+    else:
+        entry.update(status=CHANGED, reason=(
+            f"overwritten in the {store} while it was read (generation {exc.expected} -> "
+            f"{exc.current}); the new version is taken by another run"))
+
+
 def _clean_one(table: BronzeTable, buckets: Buckets, source: Source, out: Path,
                lineage: Lineage, entry: dict) -> ObjectResult | None:
     store = getattr(buckets, source.store)
     try:
-        with store.local_copy(source.stored_key) as path:
+        with store.local_copy(source.stored_key, source.info.generation) as path:
             result = clean_object(table, path, out, lineage)
+    except ObjectChangedError as exc:  # not a bad object: the version listed is gone
+        _gone(entry, source.store, exc)
+        out.unlink(missing_ok=True)
+        return None
     except UnreadableObject as exc:
         _reject(entry, str(exc))
         return None
@@ -205,8 +299,10 @@ def _clean_one(table: BronzeTable, buckets: Buckets, source: Source, out: Path,
 
 
 def _staging_key(table: str, date: dt.date, key: str) -> str:
-    rest = key[len(partition_prefix(table, date)):]
-    return f"bronze/{table}/landing_date={date.isoformat()}/{rest}.parquet"
+    # A digest of the canonical key: unique per object, and it does not grow with the name
+    # (a 250-character name plus '.parquet' exceeds a file system's name limit).
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"bronze/{table}/landing_date={date.isoformat()}/{digest}.parquet"
 
 
 def _stage(table: str, date: dt.date, staged: dict[str, Path],
@@ -231,20 +327,27 @@ def _settle(source: Source, status: str, buckets: Buckets) -> None:
     """Put the original where its status says: archive (loaded, skipped) or quarantine.
 
     Loaded originals are copied (the inbox keeps them); rejected ones are moved, and so are
-    undated inbox objects (``{table}/{name}``): their archive copy under the dated key is
-    what a backfill reads, and the inbox sensor need not list them again. A copy of the
+    undated inbox objects (``{table}/{name}``): their archive copy under the canonical key
+    is what a backfill reads, and the inbox sensor need not list them again. A copy of the
     same key in the other bucket is an older version, now superseded, and is removed, so a
-    later backfill reads exactly one version of each object.
+    later backfill reads exactly one version of each object. Only the generation that was
+    read is copied or deleted: an object overwritten since stays where it is.
     """
+    if status not in (LOADED, SKIPPED, REJECTED):  # vanished/changed: nothing to move
+        return
     target, other = ("quarantine", "archive") if status == REJECTED else ("archive", "quarantine")
     stores = {"inbox": buckets.inbox, "archive": buckets.archive,
               "quarantine": buckets.quarantine}
+    generation = source.info.generation
     try:
         if source.store != target:
-            stores[source.store].copy_to(source.stored_key, stores[target], source.key)
+            stores[source.store].copy_to(source.stored_key, stores[target], source.key,
+                                         generation=generation)
             undated = source.store == "inbox" and source.stored_key != source.key
             if source.store == other or status == REJECTED or undated:
-                stores[source.store].delete(source.stored_key)
+                stores[source.store].delete(source.stored_key, generation=generation)
         stores[other].delete(source.key)
+    except ObjectChangedError as exc:  # the sensor takes the new version
+        log.warning("left %s in the %s bucket: %s", source.stored_key, source.store, exc)
     except Exception:  # the load is committed; the next run of the partition settles it
         log.exception("could not move %s to the %s bucket", source.stored_key, target)
