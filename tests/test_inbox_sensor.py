@@ -512,6 +512,7 @@ def test_rejects_job_records_and_quarantines_unroutable_objects(ecommerce_home: 
     from resources.deployment import build_resources
 
     monkeypatch.setenv("ECOMMERCE_SENSOR_DISCOVERY_S", "0")
+    monkeypatch.setenv("ECOMMERCE_INBOX_SETTLE_S", "0")  # written just now, and complete
     resources = build_resources("local")
     inbox_store = resources["inbox_store"]
     inbox_store.write_bytes("Orders/date=2026-01-02/x.csv", CSV)
@@ -557,3 +558,20 @@ def test_shipped_instance_purges_old_ticks(tmp_path: Path) -> None:
             days = instance.get_tick_retention_settings(kind)
             assert days[TickStatus.SKIPPED] == 1
             assert days[TickStatus.SUCCESS] == days[TickStatus.FAILURE] == 30
+
+
+def test_objects_still_being_written_are_left_alone(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16 (2): a half-copied file was taken (or rejected and moved to quarantine
+    while the writer was still writing)."""
+    monkeypatch.setenv("ECOMMERCE_SENSOR_DISCOVERY_S", "0")
+    store = LocalObjectStore(root=str(tmp_path / "inbox"), settle_s=1.0)
+    with dg.instance_for_test() as instance:
+        inbox = Inbox(store, instance)
+        inbox.put(day_key("orders", D1, "big.csv.gz"), b"\x1f\x8b\x08 first bytes")
+        inbox.put("stray.csv")  # would be rejected, once complete
+        assert inbox.tick().run_requests == []
+        time.sleep(1.2)  # nothing changed for settle_s: complete
+        result = inbox.tick()
+        assert bronze_runs(result) == {D1.isoformat(): ["orders"]}
+        assert [o["key"] for o in reject_runs(result)] == ["stray.csv"]

@@ -93,8 +93,10 @@ def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
                 ) -> dg.MaterializeResult:
         buckets = Buckets(inbox_store, staging_store, archive_store, quarantine_store)
         dates = [dt.date.fromisoformat(k) for k in context.partition_keys]
-        reports = []
-        for date in dates:
+        reports: dict[dt.date, PartitionReport] = {}
+        queue = list(dates)
+        while queue:
+            date = queue.pop(0)
             report = ingest_partition(table, date, warehouse=warehouse, buckets=buckets,
                                       run_id=context.run.run_id)
             context.log.info(
@@ -103,13 +105,20 @@ def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
                 f"{report.count(REJECTED)} objects rejected, {report.count(SKIPPED)} skipped, "
                 f"{report.count(VANISHED) + report.count(CHANGED)} gone before they were "
                 f"read, {len(report.deferred)} not settled yet)")
+            reports[date] = report
             for day, reason in report.stale:
                 context.log.warning(f"{table.name} {day} must be ingested again: {reason}")
+                if day in dates:
+                    # A day of this run: its materialization would look like it served the
+                    # request, so it is ingested again here (once more at most: it now
+                    # loads the content it skipped) unless it is still to come.
+                    if day in reports and day not in queue:
+                        queue.append(day)
+                    continue
                 context.log_event(dg.AssetObservation(
                     asset_key=key, partition=day.isoformat(),
                     metadata={REINGEST_REASON: reason}))
-            reports.append(report)
-        return _result(table, warehouse, reports)
+        return _result(table, warehouse, [reports[d] for d in dates])
 
     return _bronze
 
