@@ -20,6 +20,9 @@ import dagster as dg
 # instance limits it to one step at a time (dagster.yaml), because DuckDB admits a single
 # writer process; on BigQuery the limit can be raised.
 WAREHOUSE_POOL = "warehouse"
+# A step that fails on something transient (the DuckDB file held by another process past the
+# lock wait, a network error) tries again, a bounded number of times, before its run fails.
+WAREHOUSE_RETRY = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def refresh_on_upstream_change() -> dg.AutomationCondition:

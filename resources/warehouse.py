@@ -102,6 +102,9 @@ def _split(table: str) -> tuple[str, str]:
     return schema or "main", name
 
 
+_SCHEMAS_READY: set[str] = set()  # DuckDB files whose schemas this process ensured
+
+
 class DuckDBWarehouse(Warehouse):
     """A DuckDB database file. One connection per operation: DuckDB admits one writer
     process at a time, so connections are short and opening retries briefly on the lock."""
@@ -112,10 +115,6 @@ class DuckDBWarehouse(Warehouse):
     @property
     def dialect(self) -> str:
         return "duckdb"
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        # Every run that uses the warehouse finds the medallion schemas in place.
-        self.ensure_schemas()
 
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[Any]:
@@ -138,6 +137,13 @@ class DuckDBWarehouse(Warehouse):
             # machine's time zone.
             conn.execute("SET TimeZone = 'UTC'")
             conn.execute("SET enable_progress_bar = false")  # no bars in run logs
+            if not read_only and self.path not in _SCHEMAS_READY:
+                # The medallion schemas, once per process and file. Here rather than in
+                # resource setup: a lock wait that runs out then fails inside the step,
+                # where its retry policy applies, not before it.
+                for schema in WAREHOUSE_SCHEMAS:
+                    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+                _SCHEMAS_READY.add(self.path)
             yield conn
         finally:
             conn.close()

@@ -170,3 +170,34 @@ def test_a_load_adds_new_columns_others_read_null(warehouse: DuckDBWarehouse,
     with pytest.raises(duckdb.Error):
         warehouse.replace_partition("ops.reg", "landing_date", "2026-11-04", bad)
     assert "later" not in warehouse.query_arrow("SELECT * FROM ops.reg LIMIT 0").schema.names
+
+
+def test_a_held_lock_fails_inside_the_step_where_its_retry_applies(tmp_path: Path) -> None:
+    """Issue 16 (1): the DuckDB file held by another process past the lock wait failed the
+    run in resource setup, outside the step's retry policy."""
+    import subprocess
+    import sys
+
+    import dagster as dg
+
+    path = tmp_path / "held.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('held', flush=True); time.sleep(2.5)", str(path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+
+        @dg.asset(retry_policy=dg.RetryPolicy(max_retries=5, delay=1))
+        def probe(warehouse: DuckDBWarehouse) -> int:
+            warehouse.execute("CREATE TABLE IF NOT EXISTS ops.probe AS SELECT 1 AS x")
+            return 1
+
+        result = dg.materialize([probe], resources={
+            "warehouse": DuckDBWarehouse(path=str(path), lock_timeout_s=0.3)})
+        assert result.success
+        retries = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+        assert retries  # it did meet the lock, in the step, and tried again
+    finally:
+        holder.kill()
+        holder.wait()

@@ -15,7 +15,7 @@ import datetime as dt
 import dagster as dg
 import pyarrow as pa
 
-from ecommerce_assets.automation import WAREHOUSE_POOL
+from ecommerce_assets.automation import WAREHOUSE_POOL, WAREHOUSE_RETRY
 from ecommerce_assets.bronze.ingest import (
     CHANGED,
     LOADED,
@@ -64,10 +64,7 @@ def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=WAREHOUSE_POOL,
-        # A run that still fails on the DuckDB lock (another process held it too long)
-        # tries again, a bounded number of times.
-        retry_policy=dg.RetryPolicy(max_retries=2, delay=10,
-                                    backoff=dg.Backoff.EXPONENTIAL),
+        retry_policy=WAREHOUSE_RETRY,
         kinds={"pyarrow", engine},
         description=(f"Raw `{table.name}` objects of the landing day, cleaned and typed by "
                      f"the ingestion agent. {table.model.__doc__ or ''}").strip(),

@@ -16,7 +16,11 @@ from collections.abc import Callable
 import dagster as dg
 from pydantic import Field
 
-from ecommerce_assets.automation import WAREHOUSE_POOL, refresh_on_upstream_change
+from ecommerce_assets.automation import (
+    WAREHOUSE_POOL,
+    WAREHOUSE_RETRY,
+    refresh_on_upstream_change,
+)
 from ecommerce_assets.gold import heatmap
 from ecommerce_assets.gold.checks import asset_key, check_specs, gold_checks, materialization_checks
 from ecommerce_assets.gold.fx import gold_fx_rates
@@ -103,6 +107,7 @@ def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
         required_resource_keys={"warehouse", *(s.resource_key for s in table.seams)},
         automation_condition=refresh_on_upstream_change(),
         pool=WAREHOUSE_POOL,
+        retry_policy=WAREHOUSE_RETRY,
     )(compute)
 
 

@@ -8,7 +8,11 @@ updated, and runs in the warehouse pool, like every asset that writes the wareho
 
 import dagster as dg
 
-from ecommerce_assets.automation import WAREHOUSE_POOL, refresh_on_upstream_change
+from ecommerce_assets.automation import (
+    WAREHOUSE_POOL,
+    WAREHOUSE_RETRY,
+    refresh_on_upstream_change,
+)
 from ecommerce_assets.silver.checks import (
     asset_key,
     check_specs,
@@ -38,6 +42,7 @@ def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         check_specs=check_specs(table),
         automation_condition=refresh_on_upstream_change(),
         pool=WAREHOUSE_POOL,
+        retry_policy=WAREHOUSE_RETRY,
     )
     def _silver(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         report = refresh_table(warehouse, table)
