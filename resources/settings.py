@@ -142,3 +142,8 @@ def inbox_settle_s() -> float:
     if not 0 <= value < float("inf"):
         raise ValueError(f"{name}={raw!r} must be a number of seconds, 0 or more")
     return value
+
+
+def max_decompressed_bytes() -> int:
+    """The cap on one gzip object's decompressed size (a bomb is rejected at it)."""
+    return _int_env("ECOMMERCE_MAX_DECOMPRESSED_BYTES", 20 << 30, 1)

@@ -31,6 +31,9 @@ def ecommerce_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "ecommerce"
     monkeypatch.setenv("ECOMMERCE_HOME", str(home))
     monkeypatch.delenv("ECOMMERCE_DEPLOYMENT", raising=False)
+    # Tests write a file and ingest it at once: it is complete. The settle rule has its own
+    # tests, which set the variable themselves.
+    monkeypatch.setenv("ECOMMERCE_INBOX_SETTLE_S", "0")
     return home
 
 

@@ -17,7 +17,6 @@ import csv
 import encodings.cp1252
 import gzip
 import json
-import os
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ecommerce_assets.bronze.cleaning import normalize_header
+from resources import settings
 
 SAMPLE_BYTES = 1 << 16
 BATCH_BYTES = 8 << 20  # CSV block size (~40k rows). Arrow reads a few dozen blocks ahead,
@@ -44,8 +44,6 @@ DELIMITERS = ",;\t|"
 # MAX_RATIO times its compressed size: 4x the most repetitive real data, while any bomb
 # (~1000:1) is stopped after writing floor-or-200x bytes. An absolute cap bounds a genuine
 # but huge object; ECOMMERCE_MAX_DECOMPRESSED_BYTES sets it (default 20 GiB).
-MAX_DECOMPRESSED_ENV = "ECOMMERCE_MAX_DECOMPRESSED_BYTES"
-DEFAULT_MAX_DECOMPRESSED = 20 << 30
 MAX_RATIO = 200
 RATIO_FLOOR = 256 << 20
 _CHUNK = 1 << 20
@@ -109,21 +107,9 @@ class ObjectReader:
     dialect: str = ""
 
 
-def max_decompressed_bytes() -> int:
-    """The absolute cap on one object's decompressed size (env, default 20 GiB)."""
-    raw = os.environ.get(MAX_DECOMPRESSED_ENV, "").strip()
-    try:
-        value = int(raw) if raw else DEFAULT_MAX_DECOMPRESSED
-    except ValueError as exc:
-        raise ValueError(f"{MAX_DECOMPRESSED_ENV} must be an integer, got {raw!r}") from exc
-    if value < 1:
-        raise ValueError(f"{MAX_DECOMPRESSED_ENV} must be at least 1, got {value}")
-    return value
-
-
 def decompression_limit(compressed_bytes: int) -> int:
     """How many bytes an object of ``compressed_bytes`` may decompress to (see MAX_RATIO)."""
-    return min(max_decompressed_bytes(), max(RATIO_FLOOR, MAX_RATIO * compressed_bytes))
+    return min(settings.max_decompressed_bytes(), max(RATIO_FLOOR, MAX_RATIO * compressed_bytes))
 
 
 @contextlib.contextmanager
@@ -160,8 +146,8 @@ def _gunzip(path: Path, out: Path) -> None:
                 raise UnreadableObject(
                     f"gzip decompresses to more than {limit:,} bytes ({size:,} compressed): "
                     f"a decompression bomb or an object too large (limits: {MAX_RATIO}:1 past "
-                    f"{RATIO_FLOOR >> 20} MiB, at most {max_decompressed_bytes():,} bytes, "
-                    f"{MAX_DECOMPRESSED_ENV})")
+                    f"{RATIO_FLOOR >> 20} MiB, at most {settings.max_decompressed_bytes():,} bytes, "
+                    f"ECOMMERCE_MAX_DECOMPRESSED_BYTES)")
             dst.write(chunk)
             written += len(chunk)
 
