@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import socket
 import subprocess
 import sys
@@ -20,6 +21,9 @@ from test_data.thelook_ecommerce import synthetic
 
 AS_OF = dt.date(2026, 11, 20)
 REPO = Path(__file__).resolve().parents[1]
+# Tests write a file and ingest it at once: it is complete. Tests of the settle rule (and the
+# drills, which land files while the daemon runs) set the variable themselves.
+os.environ["ECOMMERCE_INBOX_SETTLE_S"] = "0"
 # The generated pipeline data of the silver and gold asset tests: a seed and 3 dirty days.
 SEED_DAY = dt.date(2026, 11, 20)
 LAST_DAY = dt.date(2026, 11, 23)
@@ -31,9 +35,6 @@ def ecommerce_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "ecommerce"
     monkeypatch.setenv("ECOMMERCE_HOME", str(home))
     monkeypatch.delenv("ECOMMERCE_DEPLOYMENT", raising=False)
-    # Tests write a file and ingest it at once: it is complete. The settle rule has its own
-    # tests, which set the variable themselves.
-    monkeypatch.setenv("ECOMMERCE_INBOX_SETTLE_S", "0")
     return home
 
 
