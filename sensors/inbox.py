@@ -211,29 +211,17 @@ def plan_tick(store: ObjectStore, cursor: InboxCursor | None, *, tables: Iterabl
                               today, policy.max_future_days, unroutable)
     rejects = {k: _reject(k, o, reason) for k, (o, reason) in unroutable.items()
                if k not in unsettled}
-    for folder in sorted(deferred):
-        notes.append(("warning", f"{folder}: dated after today (UTC), no partition yet; "
-                                 "waiting for that day"))
-    days = [day for _, day in routed.values()]
-    cursor.high_water = max([*days, *([known] if known else [])], default=None)
-    cursor.high_water = cursor.high_water.isoformat() if cursor.high_water else None
+    for folder in sorted(deferred):  # a warning once per discovery, not every tick
+        notes.append(("warning" if discover else "info",
+                      f"{folder}: dated after today (UTC), no partition yet; waiting"))
+    newest = max([*(day for _, day in routed.values()), *([known] if known else [])],
+                 default=None)
+    cursor.high_water = newest.isoformat() if newest else None
     if discover:
         cursor.discovered_at = now.isoformat()
 
     owed = _owed(listed, routed, ingested)
-    for (table, day), observed in (reingest or {}).items():
-        cursor.reingest[f"{table}/{day.isoformat()}"] = max(
-            observed, cursor.reingest.get(f"{table}/{day.isoformat()}", 0))
-    served = set()
-    for name, observed in cursor.reingest.items():
-        table, _, day_text = name.partition("/")
-        day = dt.date.fromisoformat(day_text)
-        if (ingested(table, day).storage_id or 0) > observed:
-            served.add(name)  # a materialization after the request: done
-        else:
-            owed.setdefault(day, {}).setdefault(table, [])
-    for name in served:
-        del cursor.reingest[name]
+    _owe_reingests(owed, cursor, reingest or {}, ingested)
 
     requests = []
     for day, by_table in sorted(owed.items()):
@@ -267,6 +255,22 @@ def _owed(listed: dict[str, ObjectInfo], routed: dict[str, tuple[str, dt.date]],
         if missing:
             owed.setdefault(day, {})[table] = missing
     return owed
+
+
+def _owe_reingests(owed: dict[dt.date, dict[str, list[ObjectInfo]]], cursor: InboxCursor,
+                   new: dict[tuple[str, dt.date], int], ingested: IngestedLookup) -> None:
+    """Add the re-ingest requests to what is owed (a partition with no object listed); a
+    request is served by any materialization of its partition after it."""
+    for (table, day), observed in new.items():
+        name = f"{table}/{day.isoformat()}"
+        cursor.reingest[name] = max(observed, cursor.reingest.get(name, 0))
+    for name, observed in list(cursor.reingest.items()):
+        table, _, day_text = name.partition("/")
+        day = dt.date.fromisoformat(day_text)
+        if (ingested(table, day).storage_id or 0) > observed:
+            del cursor.reingest[name]
+        else:
+            owed.setdefault(day, {}).setdefault(table, [])
 
 
 def _request(day: dt.date, by_table: dict[str, list[ObjectInfo]], cursor: InboxCursor,
