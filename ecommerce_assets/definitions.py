@@ -11,11 +11,12 @@ from ecommerce_assets.silver.assets import silver_definitions
 from resources.deployment import build_resources
 from sensors.automation import automation_sensor
 from sensors.inbox_sensor import bronze_ingest, inbox_sensor
+from sensors.orphaned_runs import orphaned_runs_sensor
 
 defs = dg.Definitions(
     assets=[*bronze_assets, *silver_definitions, *gold_definitions],
     jobs=[bronze_ingest, inbox_rejects],
-    sensors=[inbox_sensor, automation_sensor],
+    sensors=[inbox_sensor, automation_sensor, orphaned_runs_sensor],
     resources=build_resources(),
     # Steps run one after another inside the run's process: warehouse steps are serialized
     # by the pool anyway, and a step subprocess per asset would only add start-up time.
