@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from ecommerce_assets.bronze.assets import INGESTED_OBJECTS
+from ecommerce_assets.bronze.ingest import current_registry_sql
 from ecommerce_assets.bronze.spec import BRONZE_TABLES
 from resources.object_store import LocalObjectStore
 from tests.conftest import REPO
@@ -254,20 +255,22 @@ def compare_layers(dev_db: Path, ref_db: Path,
 
 def check_exactly_once(db: Path, landing: Landing) -> dict[str, int]:
     """Bronze + quarantine = input rows per object, nothing doubled, every final object
-    version in the registry once. Returns bronze rows per table."""
+    version in the registry's current rows once (the registry keeps every run's rows; the
+    newest run of a day is its current state). Returns bronze rows per table."""
     con = duckdb.connect(str(db), read_only=True)
     q = con.execute
-    bad = q("SELECT object_key, rows_read, rows_loaded, rows_quarantined FROM ops.file_registry "
+    current = current_registry_sql()
+    bad = q(f"SELECT object_key, rows_read, rows_loaded, rows_quarantined FROM {current} AS c "
             "WHERE status = 'loaded' AND rows_read <> rows_loaded + rows_quarantined").fetchall()
     assert not bad, bad
-    twice = q("SELECT object_key, count(*) FROM ops.file_registry WHERE table_name IS NOT NULL "
+    twice = q(f"SELECT object_key, count(*) FROM {current} AS c WHERE table_name IS NOT NULL "
               "GROUP BY 1 HAVING count(*) > 1").fetchall()
     assert not twice, twice
     rows = {}
     for name, table in BRONZE_TABLES.items():
         loaded, quarantined = q(
             "SELECT coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0) "
-            "FROM ops.file_registry WHERE table_name = ? AND status = 'loaded'",
+            f"FROM {current} AS c WHERE table_name = ? AND status = 'loaded'",
             [name]).fetchone()
         rows[name] = q(f"SELECT count(*) FROM {table.warehouse_table}").fetchone()[0]
         assert rows[name] == loaded, (name, rows[name], loaded)
@@ -279,7 +282,7 @@ def check_exactly_once(db: Path, landing: Landing) -> dict[str, int]:
                     ).fetchone()[0]
         assert doubled == 0, (name, doubled)
     registry = {k: (s, m) for k, s, m in q(
-        "SELECT object_key, status, md5 FROM ops.file_registry WHERE table_name IS NOT NULL"
+        f"SELECT object_key, status, md5 FROM {current} AS c WHERE table_name IS NOT NULL"
     ).fetchall()}
     for key, data in landing.final.items():
         if key.split("/")[0] not in BRONZE_TABLES:

@@ -63,6 +63,7 @@ class Moment:
 
     name: str
     matches: Callable[[dg.DagsterInstance, dg.DagsterRun], bool]
+    on_retry: bool = False  # may hit a retry run (which must then be retried again)
     run_id: str | None = None
     killed_at: float | None = None
     failed_after_s: float | None = None
@@ -111,10 +112,12 @@ class Killer:
         if not armed:
             return
         for run in runs_in_progress(inst):
-            if (run.status != dg.DagsterRunStatus.STARTED or is_retry(run)
+            if (run.status != dg.DagsterRunStatus.STARTED
                     or any(m.run_id == run.run_id for m in self.moments)):
                 continue
             for moment in armed:
+                if is_retry(run) and not moment.on_retry:
+                    continue
                 pid = worker_pid(inst, run.run_id)
                 if pid is not None and moment.matches(inst, run):
                     self.dev.kill(pid)
@@ -145,7 +148,10 @@ def test_sigkill_of_run_workers_converges_to_an_uninterrupted_run(tmp_path: Path
                           Moment("bronze mid-run", _bronze_mid_run),
                           Moment("bronze at the commit", lambda inst, run: False)]
         moments = [Moment("silver step", _step_started("silver")),
-                   Moment("gold step", _step_started("gold")), bronze_moments[0]]
+                   # Silver and gold steps share automation runs and silver's come first:
+                   # gold's kill may hit the retry of the run killed in its silver step.
+                   Moment("gold step", _step_started("gold"), on_retry=True),
+                   bronze_moments[0]]
         killer = Killer(dev, moments)
         # One landing day per bronze moment: the next day lands once the previous kill is
         # done, so each moment hits another run.
