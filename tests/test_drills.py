@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -246,6 +248,51 @@ def test_sigkill_of_the_daemon_during_a_tick_then_restart_converges(tmp_path: Pa
             objects_landed_at_kill=f"{landed_at_kill}/{len(source)}",
             runs_in_progress_at_kill=in_flight, dev_exited_on_daemon_death=dev_exited,
             converged_after_restart_s=round(waited), runs=len(runs),
+            statuses=sorted(r["status"] for r in runs), bronze_rows=rows,
+            tables_compared=len(counts))
+
+
+# --- drill 2b: the whole dagster dev dies while a run works ------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_dagster_dev_killed_during_a_run_then_restart_converges(tmp_path: Path) -> None:
+    """A crash or a reboot while a bronze run works: its worker dies with ``dagster dev``,
+    and the run is left STARTED in storage, holding its warehouse pool slot and its landing
+    day. After the restart the orphaned_runs sensor fails it, it is retried (or requested
+    again by the inbox sensor), and the state converges."""
+    started = time.monotonic()
+    days = [TODAY - dt.timedelta(days=1), TODAY]
+    generate(tmp_path / "src", days[0], days[-1])
+    landing = _landing(tmp_path)
+    with dagster_dev(tmp_path, env=ENV) as dev:
+        inst = instance(dev)
+        for key, data in files(tmp_path / "src").items():
+            landing.land(key, data)
+        deadline = time.monotonic() + 150
+        while not (working := [r for r in runs_in_progress(inst)
+                               if r.status == dg.DagsterRunStatus.STARTED and _bronze(r)
+                               and step_events(inst, r.run_id, dg.DagsterEventType.STEP_START)]):
+            assert time.monotonic() < deadline, dev.log()[-3000:]
+            time.sleep(0.05)
+        orphan = working[0].run_id
+        os.killpg(dev.process.pid, signal.SIGKILL)  # everything at once, no shutdown
+        dev.process.wait(timeout=30)
+    with dg.DagsterInstance.from_config(str(dev.dagster_home)) as inst:
+        left = inst.get_run_by_id(orphan).status
+    assert left == dg.DagsterRunStatus.STARTED  # nothing was left to mark it finished
+    with dagster_dev(tmp_path, env=ENV, log_name="dagster_dev_restart.log") as dev:
+        waited = wait_until_converged(dev, landing, 200)
+        runs = run_summary(dev)
+        inst = instance(dev)
+        failure = inst.all_logs(orphan, of_type=dg.DagsterEventType.RUN_FAILURE)
+    assert failure and "orphaned_runs" in failure[0].message
+    rows = check_exactly_once(tmp_path / "ecommerce" / "warehouse.duckdb", landing)
+    ref = build_reference(tmp_path / "reference", landing, days)
+    counts = compare_layers(tmp_path / "ecommerce" / "warehouse.duckdb", ref)
+    _report("sigkill-dagster-dev-mid-run", wall_s=round(time.monotonic() - started),
+            orphaned_run=orphan[:8], converged_after_restart_s=round(waited), runs=len(runs),
             statuses=sorted(r["status"] for r in runs), bronze_rows=rows,
             tables_compared=len(counts))
 
