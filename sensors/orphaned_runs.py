@@ -5,9 +5,9 @@ whole ``dagster dev`` dies while a run is in progress (a crash, a reboot, a SIGK
 is left to mark that run finished: it stays STARTED for ever, keeps its step's slot in the
 ``warehouse`` pool (whose limit is 1: nothing would ever write again) and keeps its landing
 day "in progress" for the inbox sensor. Dagster's run monitoring cannot health-check the
-default launcher's workers, so this sensor does: a STARTED run whose worker (the process
-that logged its RUN_START event) no longer exists on this machine, or whose pid now belongs
-to a process started after the run (pid reuse), is reported failed. The daemon then retries
+default launcher's workers, so this sensor does: a STARTING or STARTED run whose worker
+process no longer exists on this machine, or whose pid now belongs to a process started
+after it (pid reuse), is reported failed. The daemon then retries
 it (``run_retries``) and frees its pool slot (``run_monitoring``).
 
 It acts only on the embedded default (``ECOMMERCE_DEPLOYMENT=local`` with the default run
@@ -17,6 +17,7 @@ launcher), where the daemon and the run workers share one machine.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -25,6 +26,7 @@ from dagster._core.launcher import DefaultRunLauncher
 from resources import settings
 
 CHECK_INTERVAL_S = 30
+_STARTED_PROCESS = re.compile(r"Started process for run \(pid: (\d+)\)")
 
 
 def process_started_by(pid: int, moment: float) -> bool:
@@ -48,18 +50,32 @@ def process_started_by(pid: int, moment: float) -> bool:
     return started <= moment + 1.0  # btime and ticks are coarse: a second of slack
 
 
+def worker(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[int, float] | None:
+    """(pid, since) of the run's worker: the process the code server started for it (logged
+    as "Started process for run (pid: N)"), else the process that logged RUN_START (a run
+    executed in the calling process, as by the CLI); None while there is none."""
+    for record in reversed(instance.all_logs(run.run_id,
+                                             of_type=dg.DagsterEventType.ENGINE_EVENT)):
+        if match := _STARTED_PROCESS.search(record.message or ""):
+            return int(match.group(1)), record.timestamp
+    starts = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_START)
+    if starts and starts[-1].dagster_event is not None and starts[-1].dagster_event.pid:
+        return starts[-1].dagster_event.pid, starts[-1].timestamp
+    return None
+
+
 def orphaned_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, str]]:
-    """STARTED runs whose worker process is gone, each with the reason."""
+    """STARTING or STARTED runs whose worker process is gone, each with the reason. (A run
+    STARTING with no worker yet is left to run monitoring's start timeout.)"""
     found = []
-    for record in instance.get_run_records(
-            dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+    for record in instance.get_run_records(dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED])):
         run = record.dagster_run
-        starts = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_START)
-        if not starts or starts[-1].dagster_event is None or \
-                starts[-1].dagster_event.pid is None:
-            continue  # not started by a worker we can see
-        pid, started_at = starts[-1].dagster_event.pid, starts[-1].timestamp
-        if not process_started_by(pid, started_at):
+        found_worker = worker(instance, run)
+        if found_worker is None:
+            continue
+        pid, since = found_worker
+        if not process_started_by(pid, since):
             found.append((run, f"its worker process (pid {pid}) is gone: the run was "
                                "orphaned (dagster dev stopped or the machine restarted "
                                "while it ran)"))

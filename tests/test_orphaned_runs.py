@@ -57,10 +57,23 @@ def test_a_run_whose_worker_is_gone_is_failed(tmp_path: Path, ecommerce_home: Pa
     with dg.DagsterInstance.get() as instance:
         orphan = _started_run(instance, home, in_child=True)  # its process has exited
         alive = _started_run(instance, home, in_child=False)  # this test is its worker
+        # Launched by the code server, killed before it logged RUN_START.
+        starting = make_new_run_id()
+        instance.add_run(dg.DagsterRun(job_name="bronze_ingest", run_id=starting,
+                                       status=dg.DagsterRunStatus.STARTING))
+        child = subprocess.Popen([sys.executable, "-c", "pass"])
+        instance.report_engine_event(f"Started process for run (pid: {child.pid}).",
+                                     instance.get_run_by_id(starting))
+        child.wait()
+        not_yet = make_new_run_id()  # STARTING, no worker yet: run monitoring's business
+        instance.add_run(dg.DagsterRun(job_name="bronze_ingest", run_id=not_yet,
+                                       status=dg.DagsterRunStatus.STARTING))
         result = orphaned_runs_sensor(dg.build_sensor_context(instance=instance))
-        assert "1 orphaned runs" in result.skip_message
+        assert "2 orphaned runs" in result.skip_message
         assert instance.get_run_by_id(orphan).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(starting).status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(alive).status == dg.DagsterRunStatus.STARTED
+        assert instance.get_run_by_id(not_yet).status == dg.DagsterRunStatus.STARTING
         failure = instance.all_logs(orphan, of_type=DagsterEventType.RUN_FAILURE)
         assert "is gone" in failure[0].message
 
