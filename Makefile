@@ -27,8 +27,9 @@ install: $(BIN)/.installed
 
 # Seed once (scale $(SCALE)) dated $(DAYS) days ago, land $(DAYS) dirty daily batches ending
 # today, and materialize those bronze partitions (one range run), silver and gold, recorded in
-# DAGSTER_HOME so the UI shows them. From then on the sensors and automation of `make dev`
-# take over. Skipped when the generator state already exists: `make clean` starts over.
+# DAGSTER_HOME so the UI shows them (the generator's files are complete when written, so no
+# settle wait: ECOMMERCE_INBOX_SETTLE_S=0). From then on the sensors and automation of
+# `make dev` take over. Skipped when the generator state already exists: `make clean` starts over.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p "$(DAGSTER_HOME)"
 	cp dagster.yaml "$@"
@@ -43,7 +44,7 @@ seed: install $(DAGSTER_HOME)/dagster.yaml
 		$(BIN)/python test_data/thelook_ecommerce/seed.py --scale $(SCALE) --date $$SEED_DATE && \
 		$(BIN)/python test_data/thelook_ecommerce/generate.py --days $(DAYS) --rows $(ROWS) && \
 		mkdir -p "$(DAGSTER_HOME)" && \
-		$(BIN)/dagster asset materialize -m ecommerce_assets.definitions --select 'group:bronze' \
+		ECOMMERCE_INBOX_SETTLE_S=0 $(BIN)/dagster asset materialize -m ecommerce_assets.definitions --select 'group:bronze' \
 			--partition-range "$$SEED_DATE...$$TODAY" > "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
 		$(BIN)/dagster asset materialize -m ecommerce_assets.definitions \
 			--select 'group:silver or group:gold' >> "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
