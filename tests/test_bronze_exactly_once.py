@@ -189,19 +189,24 @@ def test_the_registry_keeps_both_versions_and_reads_the_current_one(env: Env) ->
     assert by_object(env.ingest(day=later))["copy.csv"]["status"] == "loaded"
 
 
+def delete_once_listed(monkeypatch: pytest.MonkeyPatch, env: Env, key: str) -> None:
+    """The race made real: ``key`` is deleted from the inbox right after the run listed it."""
+    original = ingest.collect_sources
+
+    def listed_then_deleted(*args, **kwargs):
+        sources = original(*args, **kwargs)
+        env.buckets.inbox.delete(key)
+        return sources
+
+    monkeypatch.setattr(ingest, "collect_sources", listed_then_deleted)
+
+
 def test_an_object_deleted_before_it_is_read_is_vanished(any_env: Env,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     env = any_env
     gone = env.put("gone.csv", product(1), day=TODAY)
     env.put("stays.csv", product(2), day=TODAY)
-    original = ingest.collect_sources
-
-    def listed_then_deleted(*args, **kwargs):
-        sources = original(*args, **kwargs)
-        env.buckets.inbox.delete(gone)
-        return sources
-
-    monkeypatch.setattr(ingest, "collect_sources", listed_then_deleted)
+    delete_once_listed(monkeypatch, env, gone)
     report = env.ingest(day=TODAY)
     entry = by_object(report)["gone.csv"]
     assert (entry["status"], entry["reason"]) == (
@@ -225,14 +230,7 @@ def test_the_asset_reports_stale_days_and_does_not_warn_on_vanished(
             assert dg.materialize([asset], resources=resources, instance=instance,
                                   partition_key=day.isoformat()).success
         env.put("x.csv", product(1, "changed"))
-        original = ingest.collect_sources
-
-        def listed_then_deleted(*args, **kwargs):
-            sources = original(*args, **kwargs)
-            env.buckets.inbox.delete(gone)
-            return sources
-
-        monkeypatch.setattr(ingest, "collect_sources", listed_then_deleted)
+        delete_once_listed(monkeypatch, env, gone)
         result = dg.materialize([asset], resources=resources, instance=instance,
                                 partition_key=DAY.isoformat())
         assert result.success

@@ -14,34 +14,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ecommerce_assets.bronze.ingest import Buckets, PartitionReport, ingest_partition
+from ecommerce_assets.bronze.ingest import PartitionReport
 from ecommerce_assets.bronze.spec import BRONZE_TABLES
-from resources.deployment import build_resources, local_resources
-from resources.warehouse import DuckDBWarehouse
-
-DAY = dt.date(2026, 11, 21)
-HEADER = "id,cost,category,name,brand,retail_price,department,sku,distribution_center_id"
+from resources.deployment import build_resources
+from tests.test_bronze_ingest import DAY, HEADER
+from tests.test_bronze_ingest import Env as BronzeEnv
 
 
-class Env:
-    def __init__(self) -> None:
-        r = local_resources()
-        self.warehouse: DuckDBWarehouse = r["warehouse"]
-        self.buckets = Buckets(r["inbox_store"], r["staging_store"], r["archive_store"],
-                               r["quarantine_store"])
-
-    def put(self, name: str, data: bytes, table: str = "products", day: dt.date = DAY) -> str:
-        key = f"{table}/date={day.isoformat()}/{name}"
-        self.buckets.inbox.write_bytes(key, data)
-        return key
-
-    def ingest(self, table: str = "products", day: dt.date = DAY,
-               run_id: str = "run-1") -> PartitionReport:
-        return ingest_partition(BRONZE_TABLES[table], day, warehouse=self.warehouse,
-                                buckets=self.buckets, run_id=run_id)
-
-    def rows(self, sql: str) -> list[dict]:
-        return self.warehouse.query_arrow(sql).to_pylist()
+class Env(BronzeEnv):
+    """The bronze ingest test environment, plus a look at product names."""
 
     def names(self, ids: range) -> dict[int, str]:
         rows = self.rows(f"SELECT id, name FROM bronze.products "
