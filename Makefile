@@ -58,9 +58,11 @@ dev: seed
 lint: install
 	$(BIN)/ruff check .
 
+# Two workers, one test file each at a time: the drills and end-to-end tests mostly wait on
+# their dagster dev, so the rest of the suite runs beside them.
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench-seed: install
 	$(BIN)/python bench/seed.py

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -297,3 +298,22 @@ def check_exactly_once(db: Path, landing: Landing) -> dict[str, int]:
 
 def copy_tree(src: Path, dest: Path) -> None:
     shutil.copytree(src, dest, dirs_exist_ok=True)
+
+
+# Environment of the drills' dagster dev: fast ticks, a short settle, discovery every tick.
+ENV = {"ECOMMERCE_SENSOR_INTERVAL_S": "1", "ECOMMERCE_INBOX_SETTLE_S": "1",
+       "ECOMMERCE_SENSOR_DISCOVERY_S": "0", "ECOMMERCE_AS_OF": AS_OF}
+
+
+def landing_in(tmp_path: Path) -> Landing:
+    """The inbox of the drill's ``dagster dev`` (ECOMMERCE_HOME = tmp_path/ecommerce)."""
+    return Landing(LocalObjectStore(root=str(tmp_path / "ecommerce" / "buckets" / "inbox")))
+
+
+def report(name: str, **figures) -> None:
+    """One ``DRILL name: {...}`` line of figures for the closing note (pytest -s)."""
+    print(f"\nDRILL {name}: {json.dumps(figures, default=str)}")
+
+
+def is_bronze(run: dg.DagsterRun) -> bool:
+    return run.job_name == "bronze_ingest"

@@ -9,10 +9,6 @@ home. Figures (kills, retries, seconds) are printed for the issue's closing note
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,13 +16,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 
 from ecommerce_assets.bronze.spec import BRONZE_TABLES
-from resources.object_store import LocalObjectStore
 from tests.dagster_dev import DagsterDev, dagster_dev
 from tests.drills import (
-    AS_OF,
+    ENV,
     TODAY,
     Landing,
     build_reference,
@@ -35,26 +29,16 @@ from tests.drills import (
     files,
     generate,
     instance,
+    is_bronze,
     is_retry,
+    landing_in,
+    report,
     run_summary,
     runs_in_progress,
     step_events,
     wait_until_converged,
     worker_pid,
 )
-
-ENV = {"ECOMMERCE_SENSOR_INTERVAL_S": "1", "ECOMMERCE_INBOX_SETTLE_S": "1",
-       "ECOMMERCE_SENSOR_DISCOVERY_S": "0", "ECOMMERCE_AS_OF": AS_OF}
-MATERIALIZED = dg.DagsterEventType.ASSET_MATERIALIZATION
-
-
-def _landing(tmp_path: Path) -> Landing:
-    return Landing(LocalObjectStore(root=str(tmp_path / "ecommerce" / "buckets" / "inbox")))
-
-
-def _report(name: str, **figures) -> None:
-    print(f"\nDRILL {name}: {json.dumps(figures, default=str)}")
-
 
 # --- drill 1: SIGKILL of the run worker ------------------------------------------------
 
@@ -71,32 +55,28 @@ class Moment:
     failed_after_s: float | None = None
 
 
-def _bronze(run: dg.DagsterRun) -> bool:
-    return run.job_name == "bronze_ingest"
-
-
 def _step_started(prefix: str) -> Callable[[dg.DagsterInstance, dg.DagsterRun], bool]:
     def matches(inst: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
         started = step_events(inst, run.run_id, dg.DagsterEventType.STEP_START)
-        return not _bronze(run) and any(s.startswith(prefix) for s in started)
+        return not is_bronze(run) and any(s.startswith(prefix) for s in started)
     return matches
 
 
 def _bronze_just_started(inst: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
-    return (_bronze(run) and bool(step_events(inst, run.run_id, dg.DagsterEventType.STEP_START))
-            and not step_events(inst, run.run_id, MATERIALIZED))
+    return (is_bronze(run) and bool(step_events(inst, run.run_id, dg.DagsterEventType.STEP_START))
+            and not step_events(inst, run.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION))
 
 
 def _bronze_mid_run(inst: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
     # One table's partition is committed, the others are still being read and cleaned.
-    return _bronze(run) and bool(step_events(inst, run.run_id, MATERIALIZED))
+    return is_bronze(run) and bool(step_events(inst, run.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION))
 
 
 def _staged_after(staging: Path, since: float) -> Callable[..., bool]:
     def matches(inst: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
         # The cleaned Parquet reaches the staging bucket just before the warehouse commit.
         day = run.tags.get("dagster/partition")
-        return _bronze(run) and any(p.stat().st_mtime > since for p in
+        return is_bronze(run) and any(p.stat().st_mtime > since for p in
                                     staging.glob(f"bronze/*/landing_date={day}/*.parquet"))
     return matches
 
@@ -145,7 +125,7 @@ def test_sigkill_of_run_workers_converges_to_an_uninterrupted_run(tmp_path: Path
                   if f"/date={d.isoformat()}/" in k} for d in days}
     staging = tmp_path / "ecommerce" / "buckets" / "staging"
     with dagster_dev(tmp_path, env=ENV) as dev:
-        landing = _landing(tmp_path)
+        landing = landing_in(tmp_path)
         bronze_moments = [Moment("bronze just after start", _bronze_just_started),
                           Moment("bronze mid-run", _bronze_mid_run),
                           Moment("bronze at the commit", lambda inst, run: False)]
@@ -181,119 +161,12 @@ def test_sigkill_of_run_workers_converges_to_an_uninterrupted_run(tmp_path: Path
     ref = build_reference(tmp_path / "reference", landing, days)
     rows = check_exactly_once(tmp_path / "ecommerce" / "warehouse.duckdb", landing)
     counts = compare_layers(tmp_path / "ecommerce" / "warehouse.duckdb", ref)
-    _report("sigkill-run-worker", wall_s=round(time.monotonic() - started),
+    report("sigkill-run-worker", wall_s=round(time.monotonic() - started),
             converged_after_last_landing_s=round(waited),
             kills={m.name: {"run": m.run_id[:8], "failed_after_s": m.failed_after_s,
                             "retried": m.run_id[:8] in retried} for m in fired.values()},
             runs=len(runs), failed=sum(r["status"] == "FAILURE" for r in runs),
             retries=sum(bool(r["retry_of"]) for r in runs), bronze_rows=rows,
-            tables_compared=len(counts))
-
-
-# --- drill 2: SIGKILL of the daemon during a sensor tick --------------------------------
-
-
-def _inbox_ticks(inst: dg.DagsterInstance) -> list:
-    for state in inst.all_instigator_state(instigator_type=InstigatorType.SENSOR):
-        if state.name == "inbox_sensor":
-            return list(inst.get_ticks(state.instigator_origin_id, state.selector_id, limit=1))
-    return []
-
-
-def _inbox_tick_in_progress(inst: dg.DagsterInstance) -> bool:
-    ticks = _inbox_ticks(inst)
-    return bool(ticks) and ticks[0].status == TickStatus.STARTED
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_sigkill_of_the_daemon_during_a_tick_then_restart_converges(tmp_path: Path) -> None:
-    started = time.monotonic()
-    days = [TODAY - dt.timedelta(days=1), TODAY]
-    generate(tmp_path / "src", days[0], days[-1])
-    source = files(tmp_path / "src")
-    landing = _landing(tmp_path)
-    with dagster_dev(tmp_path, env=ENV) as dev:
-        daemons = dev.find("-m dagster._daemon run")
-        assert len(daemons) == 1, dev.processes()
-        inst = instance(dev)
-        deadline = time.monotonic() + 120
-        while not _inbox_ticks(inst):  # the sensor ticks: the code location is loaded
-            assert time.monotonic() < deadline, dev.log()[-3000:]
-            time.sleep(0.2)
-        # Files keep landing, one every 0.3 s, while the sensor ticks.
-        lander = threading.Thread(target=lambda: [
-            (landing.land(k, v), time.sleep(0.3)) for k, v in source.items()])
-        lander.start()
-        while not (landing.final and _inbox_tick_in_progress(inst)):
-            assert time.monotonic() < deadline, dev.log()[-3000:]
-            time.sleep(0.02)
-        landed_at_kill = len(landing.final)
-        dev.kill(daemons[0])
-        in_flight = [r.run_id[:8] for r in runs_in_progress(inst)]
-        lander.join()
-        # dagster dev stops everything when its daemon dies; give it the time to notice.
-        try:
-            dev.process.wait(timeout=30)
-            dev_exited = True
-        except Exception:
-            dev_exited = False
-    with dagster_dev(tmp_path, env=ENV, log_name="dagster_dev_restart.log") as dev:
-        waited = wait_until_converged(dev, landing, 200)
-        runs = run_summary(dev)
-    rows = check_exactly_once(tmp_path / "ecommerce" / "warehouse.duckdb", landing)
-    ref = build_reference(tmp_path / "reference", landing, days)
-    counts = compare_layers(tmp_path / "ecommerce" / "warehouse.duckdb", ref)
-    _report("sigkill-daemon", wall_s=round(time.monotonic() - started),
-            objects_landed_at_kill=f"{landed_at_kill}/{len(source)}",
-            runs_in_progress_at_kill=in_flight, dev_exited_on_daemon_death=dev_exited,
-            converged_after_restart_s=round(waited), runs=len(runs),
-            statuses=sorted(r["status"] for r in runs), bronze_rows=rows,
-            tables_compared=len(counts))
-
-
-# --- drill 2b: the whole dagster dev dies while a run works ------------------------------
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_dagster_dev_killed_during_a_run_then_restart_converges(tmp_path: Path) -> None:
-    """A crash or a reboot while a bronze run works: its worker dies with ``dagster dev``,
-    and the run is left STARTED in storage, holding its warehouse pool slot and its landing
-    day. After the restart the orphaned_runs sensor fails it, it is retried (or requested
-    again by the inbox sensor), and the state converges."""
-    started = time.monotonic()
-    days = [TODAY - dt.timedelta(days=1), TODAY]
-    generate(tmp_path / "src", days[0], days[-1])
-    landing = _landing(tmp_path)
-    with dagster_dev(tmp_path, env=ENV) as dev:
-        inst = instance(dev)
-        for key, data in files(tmp_path / "src").items():
-            landing.land(key, data)
-        deadline = time.monotonic() + 150
-        while not (working := [r for r in runs_in_progress(inst)
-                               if r.status == dg.DagsterRunStatus.STARTED and _bronze(r)
-                               and step_events(inst, r.run_id, dg.DagsterEventType.STEP_START)]):
-            assert time.monotonic() < deadline, dev.log()[-3000:]
-            time.sleep(0.05)
-        orphan = working[0].run_id
-        os.killpg(dev.process.pid, signal.SIGKILL)  # everything at once, no shutdown
-        dev.process.wait(timeout=30)
-    with dg.DagsterInstance.from_config(str(dev.dagster_home)) as inst:
-        left = inst.get_run_by_id(orphan).status
-    assert left == dg.DagsterRunStatus.STARTED  # nothing was left to mark it finished
-    with dagster_dev(tmp_path, env=ENV, log_name="dagster_dev_restart.log") as dev:
-        waited = wait_until_converged(dev, landing, 200)
-        runs = run_summary(dev)
-        inst = instance(dev)
-        failure = inst.all_logs(orphan, of_type=dg.DagsterEventType.RUN_FAILURE)
-    assert failure and "orphaned_runs" in failure[0].message
-    rows = check_exactly_once(tmp_path / "ecommerce" / "warehouse.duckdb", landing)
-    ref = build_reference(tmp_path / "reference", landing, days)
-    counts = compare_layers(tmp_path / "ecommerce" / "warehouse.duckdb", ref)
-    _report("sigkill-dagster-dev-mid-run", wall_s=round(time.monotonic() - started),
-            orphaned_run=orphan[:8], converged_after_restart_s=round(waited), runs=len(runs),
-            statuses=sorted(r["status"] for r in runs), bronze_rows=rows,
             tables_compared=len(counts))
 
 
@@ -326,7 +199,7 @@ def test_a_burst_with_rejects_and_overwrites_converges(tmp_path: Path) -> None:
     overwrite = [key for key, _ in plan[: 3 * len(plan) // 4][5::147]][:5]
     garbage = f"orders/date={days[3].isoformat()}/garbage.csv"
     unknown = f"Orders/date={days[3].isoformat()}/orders.csv"
-    landing = _landing(tmp_path)
+    landing = landing_in(tmp_path)
     with dagster_dev(tmp_path, env=ENV) as dev:
         land_start = time.monotonic()
         for n, (key, data) in enumerate(plan):
@@ -360,7 +233,7 @@ def test_a_burst_with_rejects_and_overwrites_converges(tmp_path: Path) -> None:
     assert (quarantine / garbage).exists() and (quarantine / "unrouted" / unknown).exists()
     ref = build_reference(tmp_path / "reference", landing, days)
     counts = compare_layers(db, ref)
-    _report("burst", wall_s=round(time.monotonic() - started), objects=len(plan) + 2,
+    report("burst", wall_s=round(time.monotonic() - started), objects=len(plan) + 2,
             landed_in_s=round(land_s, 1), converged_after_burst_s=round(waited),
             runs=len(runs), statuses=sorted({r["status"] for r in runs}),
             sensor_runs=sum(r["sensor"] == "inbox_sensor" for r in runs),
