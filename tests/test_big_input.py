@@ -112,8 +112,9 @@ def test_gzip_bomb_is_rejected_having_written_at_most_the_limit(tmp_path: Path) 
     assert "decompression bomb" in got["rejected_by_agent"]  # clean_object: same reason
     assert 0 < got["written"] <= got["limit"] < total
     # Imports (dagster, pandera, pandas) alone take ~200 MB; the 1.05 GB of output is
-    # never held in memory (measured 216-359 MB peak).
-    assert got["peak_rss_mb"] < 512
+    # never held in memory (measured 216-359 MB peak on a quiet machine, 518 MB once on a
+    # machine loaded ~6x over its cores).
+    assert got["peak_rss_mb"] < 768
 
 
 @pytest.mark.slow
