@@ -220,7 +220,9 @@ class BigQueryWarehouse(Warehouse):
         entry = {"job_id": job.job_id, "kind": job.job_type,
                  "bytes_processed": int(getattr(job, "total_bytes_processed", 0) or 0),
                  "bytes_billed": int(getattr(job, "total_bytes_billed", 0) or 0),
-                 "labels": dict(job.labels or {})}
+                 "labels": dict(job.labels or {}),
+                 "query": getattr(job, "query", None),
+                 "destination": str(getattr(job, "destination", None) or "")}
         self._jobs.append(entry)
         context = _current_context()
         if context is None or not context.has_assets_def:

@@ -7,8 +7,8 @@ from typing import Any
 
 from resources import settings
 from resources.addresses import UspsAddressStandardizer
-from resources.fx_rates import StaticFxRates
 from resources.bigquery import BigQueryWarehouse
+from resources.fx_rates import StaticFxRates
 from resources.object_store import GCSObjectStore, LocalObjectStore, store_for_uri
 from resources.warehouse import DuckDBWarehouse
 
