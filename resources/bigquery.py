@@ -45,6 +45,9 @@ from resources.settings import WAREHOUSE_SCHEMAS
 from resources.warehouse import ArrowLike, DataLike, PartitionWrite, Warehouse
 
 STAGE_EXPIRY = dt.timedelta(days=1)
+DDL_ROOT = Path(__file__).resolve().parents[1] / "sql" / "ddl"
+_CREATE = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+                     r"([\w.`]+)(\s+AS\b)?", re.IGNORECASE)
 # Statements a BigQuery multi-statement transaction accepts (DDL on permanent tables is not).
 _DML = re.compile(r"^\s*(INSERT|DELETE|UPDATE|MERGE|TRUNCATE|SELECT|WITH|CREATE\s+TEMP)",
                   re.IGNORECASE)
@@ -270,7 +273,7 @@ class BigQueryWarehouse(Warehouse):
             self._datasets_ready = True
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self._query(sql, params)
+        self._query(with_layout(sql), params)
 
     def execute_script(self, statements: Sequence[str]) -> None:
         """One BigQuery script. DML runs in one multi-statement transaction; DDL on
@@ -287,7 +290,7 @@ class BigQueryWarehouse(Warehouse):
                                  f"and this DDL follows DML: {text[:80]!r}")
             else:
                 ddl.append(text)
-        script = [f"{s};" for s in ddl]
+        script = [f"{with_layout(s)};" for s in ddl]
         if dml:
             script += ["BEGIN TRANSACTION;", *(f"{s};" for s in dml), "COMMIT TRANSACTION;"]
         if script:
@@ -319,22 +322,18 @@ class BigQueryWarehouse(Warehouse):
             ((uris, schema),) = groups
             if mode == "append" and self.table_exists(table):
                 self._add_missing_columns(table, schema)
-                stage = self._load_stage(uris, schema)
-                cols = ", ".join(self.quote(n) for n in schema.names)
-                try:
+            stage = self._load_stage(uris, schema)
+            try:
+                if mode == "append" and self.table_exists(table):
+                    cols = ", ".join(self.quote(n) for n in schema.names)
                     self._query(f"INSERT INTO {self.quote(table)} ({cols}) SELECT {cols} "
                                 f"FROM {self.quote(stage)}", asset=table)
-                finally:
-                    self._drop(stage)
-            else:
-                from google.cloud import bigquery
-
-                config = bigquery.LoadJobConfig(
-                    source_format="PARQUET", schema=schema_fields(schema),
-                    write_disposition="WRITE_TRUNCATE", labels=self.job_labels(table))
-                if mode == "replace":  # a new schema replaces the old one
-                    self.client.delete_table(self.table_ref(table), not_found_ok=True)
-                self._run_load(uris, self.table_ref(table), config)
+                else:  # one atomic statement; the new schema and sql/ddl's layout
+                    self._query(with_layout(f"CREATE OR REPLACE TABLE {self.quote(table)} "
+                                            f"AS SELECT * FROM {self.quote(stage)}"),
+                                asset=table)
+            finally:
+                self._drop(stage)
         return self._count(table)
 
     def replace_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:
@@ -449,11 +448,17 @@ class BigQueryWarehouse(Warehouse):
             self.client.delete_table(self.table_ref(table), not_found_ok=True)
 
     def _ensure_table(self, w: PartitionWrite, schema: pa.Schema) -> None:
-        """Create ``w.table`` if missing: natively partitioned by its DATE partition
-        column, clustered by the other partition columns; else add the columns it lacks."""
+        """Create ``w.table`` if missing, from its ``sql/ddl/`` file, else natively
+        partitioned by its DATE partition column and clustered by the other partition
+        columns; add the columns of the data it lacks."""
         from google.cloud import bigquery
 
         if self.table_exists(w.table):
+            self._add_missing_columns(w.table, schema)
+            return
+        ddl = table_ddl(w.table)
+        if ddl:  # sql/ddl/ holds its layout: create it from there, then add what it lacks
+            self._query(ddl, asset=w.table)
             self._add_missing_columns(w.table, schema)
             return
         table = bigquery.Table(self.table_ref(w.table), schema=schema_fields(schema))
@@ -480,6 +485,46 @@ class BigQueryWarehouse(Warehouse):
         rows = self.query_arrow(f"SELECT COUNT(*) AS n FROM {self.quote(table)} WHERE {where}",
                                 list((partition or {}).values())).to_pylist()
         return int(rows[0]["n"])
+
+
+def table_ddl(table: str) -> str | None:
+    """The ``CREATE TABLE IF NOT EXISTS`` of ``dataset.table`` from ``sql/ddl/`` (plain
+    dataset names, no trailing ';'), or None."""
+    dataset, _, name = validate_identifier(table).replace("`", "").rpartition(".")
+    path = DDL_ROOT / dataset / f"{name}.sql"
+    if not dataset or not path.is_file():
+        return None
+    text = "\n".join(line for line in path.read_text().splitlines()
+                     if not line.lstrip().startswith("--"))
+    for schema in WAREHOUSE_SCHEMAS:
+        text = text.replace(f"{{{schema}}}", schema)
+    return text.strip().rstrip(";").strip()
+
+
+def table_layout(table: str) -> str:
+    """The ``PARTITION BY … CLUSTER BY … OPTIONS (…)`` tail of ``table``'s DDL, or ''."""
+    ddl = table_ddl(table)
+    if not ddl:
+        return ""
+    tail = ddl[ddl.rindex(")\n") + 1:] if ")\n" in ddl else ""
+    return " ".join(tail.split())
+
+
+def with_layout(statement: str) -> str:
+    """A ``CREATE [OR REPLACE] TABLE t AS …`` or ``CREATE TABLE IF NOT EXISTS t (…)`` of a
+    table with a DDL file, given that file's partitioning and clustering."""
+    m = _CREATE.match(statement)
+    if not m:
+        return statement
+    layout = table_layout(m[1].replace("`", ""))
+    if not layout:
+        return statement
+    if m[2]:  # CTAS whose name is followed by AS: it states no layout of its own
+        return f"{statement[:m.start(2)]} {layout}{statement[m.start(2):]}"
+    body = statement.rstrip().rstrip(";").rstrip()
+    if not body.endswith(")"):
+        return statement  # it states its own layout (or is no column-list form)
+    return f"{body} {layout}"
 
 
 def _check_partition(w: PartitionWrite) -> None:

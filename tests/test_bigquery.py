@@ -287,3 +287,43 @@ def test_ecommerce_emulators_writes_settings_and_stops_both_on_interrupt(tmp_pat
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+# -- sql/ddl/ ----------------------------------------------------------------------------
+
+
+def test_sql_ddl_files_are_generated_from_the_schemas() -> None:
+    from ecommerce_assets.ddl import DDL_ROOT, ddl_files
+
+    expected = ddl_files()
+    assert set(DDL_ROOT.rglob("*.sql")) == set(expected), "run python -m ecommerce_assets.ddl"
+    for path, text in expected.items():
+        assert path.read_text() == text, f"{path} is stale: run python -m ecommerce_assets.ddl"
+    bronze = (DDL_ROOT / "bronze" / "orders.sql").read_text()
+    assert "PARTITION BY landing_date\nCLUSTER BY order_id\n" in bronze
+    assert "OPTIONS (require_partition_filter = FALSE)" in bronze
+
+
+def test_every_ddl_file_creates_its_layout_on_bigquery(gcp_env: dict[str, str]) -> None:
+    from ecommerce_assets.ddl import layouts
+
+    wh = warehouse()
+    for layout in layouts():
+        wh.execute(Path(layout.path).read_text().replace(
+            "{" + layout.dataset + "}", layout.dataset).split("\n", 1)[1].rstrip().rstrip(";"))
+        table = wh.client.get_table(wh.table_ref(f"{layout.dataset}.{layout.name}"))
+        assert [f.name for f in table.schema] == layout.schema.names
+        assert (table.time_partitioning.field if table.time_partitioning else None) == \
+            layout.partition_by, layout.path
+        # The emulator records DDL partitioning but not DDL clustering (it does record
+        # clustering set through tables.insert): assert the clause sent instead.
+        if layout.cluster_by:
+            assert f"CLUSTER BY {', '.join(layout.cluster_by)}" in wh.jobs[-1]["query"]
+    # A refresh's CREATE OR REPLACE … AS gets the table's layout from its file.
+    wh.execute_script(["CREATE OR REPLACE TABLE gold.daily_sales AS SELECT DATE '2026-11-20' "
+                       "AS sale_date, 1 AS order_count"])
+    prefix = gcp_env["ECOMMERCE_BQ_DATASET_PREFIX"]
+    assert wh.jobs[-1]["query"].startswith(
+        f"CREATE OR REPLACE TABLE {prefix}gold.daily_sales PARTITION BY sale_date AS SELECT")
+    table = wh.client.get_table(wh.table_ref("gold.daily_sales"))
+    assert table.time_partitioning.field == "sale_date" and table.num_rows == 1
