@@ -220,25 +220,25 @@ class BigQueryWarehouse(Warehouse):
         return labels
 
     def _record(self, job: Any) -> None:
-        entry = {"job_id": job.job_id, "kind": job.job_type,
-                 "bytes_processed": int(getattr(job, "total_bytes_processed", 0) or 0),
-                 "bytes_billed": int(getattr(job, "total_bytes_billed", 0) or 0),
-                 "labels": dict(job.labels or {}),
-                 "query": getattr(job, "query", None),
-                 "destination": str(getattr(job, "destination", None) or "")}
-        self._jobs.append(entry)
         context = _current_context()
+        step = (context.run_id, context.op_def.name) if context is not None else None
+        self._jobs.append({
+            "job_id": job.job_id, "kind": job.job_type,
+            "bytes_processed": int(getattr(job, "total_bytes_processed", 0) or 0),
+            "bytes_billed": int(getattr(job, "total_bytes_billed", 0) or 0),
+            "labels": dict(job.labels or {}), "query": getattr(job, "query", None),
+            "step": step})
         if context is None or not context.has_assets_def:
             return
-        mine = [j for j in self._jobs if j["labels"].get("ecommerce-run") ==
-                label_value(context.run_id)]
-        for key in context.selected_asset_keys:
-            with contextlib.suppress(Exception):  # metadata is a report, never a failure
-                context.add_asset_metadata({
-                    "bigquery/job_ids": dg.MetadataValue.json([j["job_id"] for j in mine]),
+        # The step's jobs so far, as materialization metadata (each call overwrites the
+        # previous totals), so a run's cost shows on the asset in the UI.
+        mine = [j for j in self._jobs if j["step"] == step]
+        metadata = {"bigquery/job_ids": dg.MetadataValue.json([j["job_id"] for j in mine]),
                     "bigquery/bytes_processed": sum(j["bytes_processed"] for j in mine),
-                    "bigquery/bytes_billed": sum(j["bytes_billed"] for j in mine)},
-                    asset_key=key)
+                    "bigquery/bytes_billed": sum(j["bytes_billed"] for j in mine)}
+        for key in context.selected_asset_keys:
+            with contextlib.suppress(Exception):  # a report, never a failure of the step
+                context.add_asset_metadata(metadata, asset_key=key)
 
     def query_config(self, params: Sequence[Any] | None = None, asset: str | None = None,
                      ) -> Any:
@@ -543,8 +543,8 @@ def _target_of(statements: Sequence[str]) -> str | None:
 
 
 def _current_context() -> Any:
-    """The Dagster op/asset context running this code, if any."""
+    """The Dagster asset context running this code, if any (None outside a step)."""
     try:
-        return dg.OpExecutionContext.get()
+        return dg.AssetExecutionContext.get()
     except Exception:
         return None

@@ -44,7 +44,8 @@ def generate(folder: Path, home: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
-def run_pipeline(resources: dict, plan: list[dg.RunRequest]) -> None:
+def run_pipeline(resources: dict, plan: list[dg.RunRequest]) -> dg.ExecuteInProcessResult:
+    """Bronze as planned, then silver, then gold; returns the gold run."""
     for request in plan:
         result = dg.materialize(bronze_assets, resources=resources,
                                 partition_key=request.partition_key,
@@ -52,7 +53,9 @@ def run_pipeline(resources: dict, plan: list[dg.RunRequest]) -> None:
         assert result.success
     assert dg.materialize([*silver_definitions, *bronze_assets], resources=resources,
                           selection=dg.AssetSelection.groups("silver")).success
-    assert dg.materialize(gold_definitions, resources=resources).success
+    gold = dg.materialize(gold_definitions, resources=resources)
+    assert gold.success
+    return gold
 
 
 def sensor_plan(resources: dict) -> list[dg.RunRequest]:
@@ -125,8 +128,13 @@ def test_gcp_pipeline_on_emulators_equals_the_embedded_default(
     assert [sorted(k.to_user_string() for k in r.asset_selection) for r in plan] == \
         [sorted(k.to_user_string() for k in r.asset_selection) for r in local_plan]
 
-    run_pipeline(gcp, plan)
+    gold_run = run_pipeline(gcp, plan)
     run_pipeline(local, local_plan)
+    # Cost in the UI: each gold materialization lists its BigQuery jobs and their bytes.
+    for event in gold_run.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        assert metadata["bigquery/job_ids"].value, event.asset_key
+        assert "bigquery/bytes_billed" in metadata and "bigquery/bytes_processed" in metadata
 
     wh_gcp, wh_local = gcp["warehouse"], local["warehouse"]
     off_by_a_cent = {}
