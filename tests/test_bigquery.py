@@ -327,3 +327,26 @@ def test_every_ddl_file_creates_its_layout_on_bigquery(gcp_env: dict[str, str]) 
         f"CREATE OR REPLACE TABLE {prefix}gold.daily_sales PARTITION BY sale_date AS SELECT")
     table = wh.client.get_table(wh.table_ref("gold.daily_sales"))
     assert table.time_partitioning.field == "sale_date" and table.num_rows == 1
+
+
+def test_gemini_address_standardization_sends_ai_generate_text(gcp_env: dict[str, str]) -> None:
+    """The emulator has no AI functions: the refresh of gold.users_enriched with the Gemini
+    standardizer fails there, and the SQL it sent is what BigQuery would run."""
+    from types import SimpleNamespace
+
+    from ecommerce_assets.gold import refresh
+    from ecommerce_assets.gold.spec import GOLD_TABLES
+    from resources.addresses import GeminiAddressStandardizer
+
+    wh = warehouse()
+    gemini = GeminiAddressStandardizer(model="my-project.llm.gemini_2_5_flash")
+    with pytest.raises(Exception):  # noqa: B017  (whatever the emulator answers)
+        refresh.refresh_table(wh, GOLD_TABLES["users_enriched"], as_of=DAY,
+                              resources=SimpleNamespace(address_standardizer=gemini))
+    sent = wh.jobs[-1]["query"]
+    prefix = gcp_env["ECOMMERCE_BQ_DATASET_PREFIX"]
+    assert sent.startswith(f"CREATE OR REPLACE TABLE {prefix}gold.users_enriched CLUSTER BY "
+                           "user_id AS")
+    assert "AI.GENERATE_TEXT" in sent and "`my-project.llm.gemini_2_5_flash`" in sent
+    assert f"{prefix}silver.users" in sent
+    assert wh.jobs[-1]["labels"]["ecommerce-asset"] == "gold__users_enriched"
