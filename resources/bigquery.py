@@ -3,7 +3,8 @@ official ``google-cloud-bigquery`` client.
 
 * **Client factory.** An emulator endpoint gets anonymous credentials; otherwise a
   service-account key file (``ECOMMERCE_GCP_CREDENTIALS_FILE``) or Application Default
-  Credentials, through dagster-gcp's ``BigQueryResource`` (which builds the client itself).
+  Credentials. (dagster-gcp's ``BigQueryResource`` builds its client itself, with no
+  endpoint or credentials object to pass: hence a factory of our own.)
 * **Datasets** ``bronze``, ``silver``, ``gold``, ``ops``, each named ``{prefix}{name}``, are
   created on first use in the configured location. SQL is written with the plain names;
   with a prefix, dataset qualifiers of those four names are rewritten before a job is sent.
@@ -116,7 +117,12 @@ def sql_literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n")
+        escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+        # Control characters as escapes: a quoted string holds none. \n \r \t by name (the
+        # emulator knows only those), the rare others as \xhh.
+        named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+        escaped = re.sub(r"[\x00-\x1f\x7f]",
+                         lambda m: named.get(m[0], f"\\x{ord(m[0]):02x}"), escaped)
         return f"'{escaped}'"
     raise TypeError(f"no BigQuery literal for a partition value of type {type(value).__name__}")
 
@@ -142,10 +148,9 @@ def make_client(project: str, location: str, endpoint: str | None = None,
 
         credentials = service_account.Credentials.from_service_account_file(credentials_file)
         return bigquery.Client(project=project, location=location, credentials=credentials)
-    from dagster_gcp import BigQueryResource  # Application Default Credentials
-
-    with BigQueryResource(project=project, location=location).get_client() as client:
-        return client
+    # Application Default Credentials (gcloud auth application-default login, the VM's or
+    # pod's service account), as dagster-gcp's BigQueryResource would build it.
+    return bigquery.Client(project=project, location=location)
 
 
 class BigQueryWarehouse(Warehouse):

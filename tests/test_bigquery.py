@@ -125,6 +125,7 @@ def test_good_gcp_settings_build_the_resource_set_without_contacting_anything(
 def test_literals_types_and_labels() -> None:
     assert sql_literal(DAY) == "DATE '2026-11-20'"
     assert sql_literal("it's\\") == "'it\\'s\\\\'"
+    assert sql_literal("a\nb\x01") == "'a\\nb\\x01'"
     assert sql_literal(7) == "7"
     assert bigquery_type(pa.timestamp("us", tz="UTC")) == "TIMESTAMP"
     assert bigquery_type(pa.list_(pa.float32())) == "ARRAY<FLOAT64>"
@@ -350,3 +351,17 @@ def test_gemini_address_standardization_sends_ai_generate_text(gcp_env: dict[str
     assert "AI.GENERATE_TEXT" in sent and "`my-project.llm.gemini_2_5_flash`" in sent
     assert f"{prefix}silver.users" in sent
     assert wh.jobs[-1]["labels"]["ecommerce-asset"] == "gold__users_enriched"
+
+
+def test_string_partition_values_are_escaped_literals(gcp_env: dict[str, str]) -> None:
+    """A partition value from outside (an object key) cannot break out of its literal."""
+    wh = warehouse()
+    keys = ["x' OR TRUE --", "line\nbreak\\", "plain"]
+    for key in keys:
+        wh.replace_partition("ops.keyed", "object_key", key,
+                             pa.table({"object_key": [key], "n": [1]}))
+    wh.replace_partition("ops.keyed", "object_key", keys[0],
+                         pa.table({"object_key": [keys[0]] * 2, "n": [2, 3]}))
+    rows = wh.query_arrow("SELECT object_key, n FROM ops.keyed").to_pylist()
+    assert sorted((r["object_key"], r["n"]) for r in rows) == sorted(
+        [(keys[1], 1), (keys[2], 1), (keys[0], 2), (keys[0], 3)])
