@@ -365,3 +365,18 @@ def test_string_partition_values_are_escaped_literals(gcp_env: dict[str, str]) -
     rows = wh.query_arrow("SELECT object_key, n FROM ops.keyed").to_pylist()
     assert sorted((r["object_key"], r["n"]) for r in rows) == sorted(
         [(keys[1], 1), (keys[2], 1), (keys[0], 2), (keys[0], 3)])
+
+
+def test_the_code_location_loads_with_the_gcp_deployment(gcp_env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    (tmp_path / "dagster_home").mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+    result = subprocess.run([str(Path(sys.executable).with_name("dagster")), "definitions",
+                             "validate", "-w", "workspace.yaml"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    probe = subprocess.run(
+        [sys.executable, "-c", "from ecommerce_assets.definitions import defs; "
+         "print(type(defs.resources['warehouse']).__name__)"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert probe.stdout.strip() == "BigQueryWarehouse", probe.stderr
