@@ -152,13 +152,16 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
 
 
 def serve(env_file: Path, workdir: Path) -> int:
-    """``ecommerce emulators``: run until interrupted (Ctrl-C or SIGTERM)."""
+    """``ecommerce emulators``: run until interrupted (Ctrl-C, SIGINT or SIGTERM).
+
+    Both signals get a handler of their own: a command started in the background by a
+    non-interactive shell inherits an ignored SIGINT, and must still stop on one."""
     stop = {"now": False}
 
     def interrupt(signum: int, frame: object) -> None:
         stop["now"] = True
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with running_emulators(workdir) as env:
             write_env_file(env_file, env)
@@ -166,10 +169,10 @@ def serve(env_file: Path, workdir: Path) -> int:
                   f"(`set -a; . {env_file}; set +a`). Ctrl-C stops them.", flush=True)
             for key, value in env.items():
                 print(f"  {key}={value}", flush=True)
-            with contextlib.suppress(KeyboardInterrupt):
-                while not stop["now"]:
-                    time.sleep(0.2)
+            while not stop["now"]:
+                time.sleep(0.2)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print("emulators stopped", flush=True)
     return 0
