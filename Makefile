@@ -14,7 +14,12 @@ DAYS ?= 3
 ROWS ?= 200
 export ECOMMERCE_HOME DAGSTER_HOME
 
-.PHONY: dev test install seed lint bench-seed bench-gold clean
+.PHONY: dev test install seed lint bench-seed bench-gold clean emulators-venv emulators
+
+# The BigQuery emulator (bqemulator) pins duckdb 1.5.5, which clashes with ours: it gets its
+# own virtualenv, with a private HOME holding the spatial extension it loads at start.
+EMU_VENV ?= .venv-emulators
+EMU_EXT := $(EMU_VENV)/home/.duckdb/extensions/v1.5.5/linux_amd64
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -24,6 +29,21 @@ $(BIN)/.installed: pyproject.toml
 	@touch $@
 
 install: $(BIN)/.installed
+
+$(EMU_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(EMU_VENV)
+	$(EMU_VENV)/bin/python -m pip install --quiet bqemulator==1.4.0 duckdb==1.5.5 \
+		duckdb-extension-spatial==1.5.5 numpy  # numpy: imported, not declared
+	mkdir -p $(EMU_EXT)
+	cp "$$($(EMU_VENV)/bin/python -c 'import duckdb_extension_spatial as m, pathlib; \
+		print(next(pathlib.Path(m.__file__).parent.rglob("spatial.duckdb_extension")))')" $(EMU_EXT)/
+	@touch $@
+
+emulators-venv: $(EMU_VENV)/.installed
+
+# fake-gcs-server + bqemulator on free loopback ports; settings written to .ecommerce/emulators.env
+emulators: install emulators-venv
+	$(BIN)/ecommerce emulators --env-file $(ECOMMERCE_HOME)/emulators.env
 
 # Seed once (scale $(SCALE)) dated $(DAYS) days ago, land $(DAYS) dirty daily batches ending
 # today, and materialize those bronze partitions (one range run), silver and gold, recorded in
@@ -60,7 +80,7 @@ lint: install
 
 # Two workers, one test file each at a time: the drills and end-to-end tests mostly wait on
 # their dagster dev, so the rest of the suite runs beside them.
-test: install
+test: install emulators-venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 

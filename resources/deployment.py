@@ -7,8 +7,9 @@ from typing import Any
 
 from resources import settings
 from resources.addresses import UspsAddressStandardizer
+from resources.bigquery import BigQueryWarehouse
 from resources.fx_rates import StaticFxRates
-from resources.object_store import LocalObjectStore, store_for_uri
+from resources.object_store import GCSObjectStore, LocalObjectStore, store_for_uri
 from resources.warehouse import DuckDBWarehouse
 
 
@@ -41,12 +42,27 @@ def init_local() -> None:
     resources["warehouse"].ensure_schemas()
 
 
+def gcp_resources() -> dict[str, Any]:
+    """BigQuery + GCS buckets, from the ``ECOMMERCE_*`` settings (validated here, at load).
+
+    Nothing is contacted at load: clients are built on first use, inside a run.
+    """
+    gcp = settings.gcp_settings()
+    stores = {}
+    for bucket, uri in gcp.bucket_uris.items():
+        name, _, prefix = uri[len("gs://"):].partition("/")
+        stores[f"{bucket}_store"] = GCSObjectStore(bucket=name, prefix=prefix.strip("/"),
+                                                   project=gcp.project)
+    warehouse = BigQueryWarehouse(
+        project=gcp.project, location=gcp.location, dataset_prefix=gcp.dataset_prefix,
+        staging_uri=gcp.bucket_uris["staging"], endpoint=gcp.bigquery_endpoint,
+        credentials_file=gcp.credentials_file, deployment="gcp")
+    return {"warehouse": warehouse, **stores,
+            "fx_rates": StaticFxRates(), "address_standardizer": UspsAddressStandardizer()}
+
+
 def build_resources(deployment: str | None = None) -> dict[str, Any]:
     deployment = deployment or settings.deployment()
     if deployment == "local":
         return local_resources()
-    # The GCS object store exists (resources.object_store.GCSObjectStore), but the BigQuery
-    # warehouse does not yet: fail with a sentence rather than half a deployment.
-    raise NotImplementedError(
-        "ECOMMERCE_DEPLOYMENT=gcp is not available yet: the BigQuery warehouse is not "
-        "implemented. Unset ECOMMERCE_DEPLOYMENT to use the embedded default.")
+    return gcp_resources()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 DEPLOYMENTS = ("local", "gcp")
@@ -147,3 +149,82 @@ def inbox_settle_s() -> float:
 def max_decompressed_bytes() -> int:
     """The cap on one gzip object's decompressed size (a bomb is rejected at it)."""
     return _int_env("ECOMMERCE_MAX_DECOMPRESSED_BYTES", 20 << 30, 1)
+
+
+# -- The gcp deployment ------------------------------------------------------------------
+# Each setting is read and checked at definitions load: a missing or malformed one fails
+# with one sentence naming its variable, before any run starts.
+
+_PROJECT_ID = re.compile(r"^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_LOCATION = re.compile(r"^[A-Za-z]+(?:-[A-Za-z]+[0-9]*)?$")
+_DATASET_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$")
+
+
+class SettingError(ValueError):
+    """A deployment setting is missing or malformed (the message names the variable)."""
+
+
+@dataclass(frozen=True)
+class GcpSettings:
+    project: str
+    location: str
+    dataset_prefix: str
+    bucket_uris: dict[str, str]
+    bigquery_endpoint: str | None
+    credentials_file: str | None
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def _endpoint(name: str) -> str | None:
+    raw = _env(name)
+    if raw and not re.match(r"^https?://[A-Za-z0-9.\-\[\]:]+(/.*)?$", raw):
+        raise SettingError(f"{name}={raw!r} is not an http(s):// URL of an API endpoint")
+    return raw or None
+
+
+def gcp_bucket_uri(bucket: str) -> str:
+    """``ECOMMERCE_<BUCKET>_URI`` of the gcp deployment: a ``gs://bucket[/prefix]`` URI."""
+    name = f"ECOMMERCE_{bucket.upper()}_URI"
+    raw = _env(name)
+    if not raw:
+        raise SettingError(f"{name} is not set: the gcp deployment needs a gs://bucket[/prefix] "
+                           f"URI for the {bucket} bucket")
+    bucket_name = raw[len("gs://"):].split("/", 1)[0] if raw.startswith("gs://") else ""
+    if not _BUCKET.match(bucket_name):
+        raise SettingError(f"{name}={raw!r} is not a gs://bucket[/prefix] URI with a valid "
+                           "bucket name")
+    return raw.rstrip("/")
+
+
+def gcp_settings() -> GcpSettings:
+    """The gcp deployment's settings, validated."""
+    project = _env("ECOMMERCE_GCP_PROJECT")
+    if not project:
+        raise SettingError("ECOMMERCE_GCP_PROJECT is not set: the gcp deployment needs the "
+                           "Google Cloud project id that holds the BigQuery datasets")
+    if not _PROJECT_ID.match(project):
+        raise SettingError(f"ECOMMERCE_GCP_PROJECT={project!r} is not a Google Cloud project "
+                           "id (6-30 lowercase letters, digits and hyphens)")
+    location = _env("ECOMMERCE_BQ_LOCATION") or "US"
+    if not _LOCATION.match(location):
+        raise SettingError(f"ECOMMERCE_BQ_LOCATION={location!r} is not a BigQuery location "
+                           "such as US, EU or europe-west1")
+    prefix = _env("ECOMMERCE_BQ_DATASET_PREFIX")
+    if prefix and not _DATASET_PREFIX.match(prefix):
+        raise SettingError(f"ECOMMERCE_BQ_DATASET_PREFIX={prefix!r} is not a dataset name "
+                           "prefix (letters, digits and underscores, not starting with a digit)")
+    credentials = _env("ECOMMERCE_GCP_CREDENTIALS_FILE") or None
+    if credentials and not Path(credentials).expanduser().is_file():
+        raise SettingError(f"ECOMMERCE_GCP_CREDENTIALS_FILE={credentials!r} is not a readable "
+                           "service-account key file (unset it to use Application Default "
+                           "Credentials)")
+    _endpoint("STORAGE_EMULATOR_HOST")
+    return GcpSettings(project=project, location=location, dataset_prefix=prefix,
+                       bucket_uris={b: gcp_bucket_uri(b) for b in BUCKETS},
+                       bigquery_endpoint=_endpoint("ECOMMERCE_BQ_ENDPOINT"),
+                       credentials_file=str(Path(credentials).expanduser()) if credentials
+                       else None)
