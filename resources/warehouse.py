@@ -1,4 +1,4 @@
-"""The warehouse: DuckDB on the embedded default (BigQuery later, same interface).
+"""The warehouse interface, and DuckDB on the embedded default (BigQuery: resources/bigquery.py).
 
 The interface is warehouse-neutral and small: run SQL, read a query as Arrow, load Arrow
 or Parquet into a table, and replace one partition of a table atomically. Table and column

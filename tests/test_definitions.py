@@ -39,7 +39,8 @@ def test_deployment_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.deployment() == "local"
     monkeypatch.setenv("ECOMMERCE_DEPLOYMENT", "GCP")
     assert settings.deployment() == "gcp"
-    with pytest.raises(NotImplementedError, match="BigQuery warehouse"):
+    monkeypatch.delenv("ECOMMERCE_GCP_PROJECT", raising=False)
+    with pytest.raises(settings.SettingError, match="ECOMMERCE_GCP_PROJECT is not set"):
         build_resources()
     monkeypatch.setenv("ECOMMERCE_DEPLOYMENT", "azure")
     with pytest.raises(ValueError, match="not one of local, gcp"):
