@@ -7,6 +7,7 @@ from typing import Any
 
 from resources import settings
 from resources.addresses import UspsAddressStandardizer
+from resources.embedder import embedder_from_env
 from resources.fx_rates import StaticFxRates
 from resources.object_store import LocalObjectStore, store_for_uri
 from resources.warehouse import DuckDBWarehouse
@@ -28,7 +29,9 @@ def local_resources() -> dict[str, Any]:
                                                  settle_s=settings.inbox_settle_s())
     return {"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path())), **stores,
             # Gold: the static reference FX rates and the deterministic USPS standardizer.
-            "fx_rates": StaticFxRates(), "address_standardizer": UspsAddressStandardizer()}
+            "fx_rates": StaticFxRates(), "address_standardizer": UspsAddressStandardizer(),
+            # Embeddings: the committed static model (ECOMMERCE_EMBEDDER=minilm: the extra).
+            "embedder": embedder_from_env()}
 
 
 def init_local() -> None:
