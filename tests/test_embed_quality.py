@@ -1,11 +1,11 @@
 """Search quality on the generated catalog (scale 1.0, the new product names): paraphrase
 queries reach precision@10 >= 0.8 by category with the default embedder; the BM25 keyword
-baseline (and the optional MiniLM model, when its extra is installed) is measured in the
-same run and printed (``pytest -s``) for BENCHMARKS.md."""
+baseline (and, with ECOMMERCE_QUALITY_MINILM=1 and the extra installed, the optional
+MiniLM model) is measured in the same run and printed (``pytest -s``) for BENCHMARKS.md."""
 
 from __future__ import annotations
 
-import importlib.util
+import os
 
 import numpy as np
 import pytest
@@ -64,7 +64,9 @@ def test_paraphrase_precision_default_embedder_and_baselines(catalog) -> None:
     static = report("static (default)", embedder_precision(StaticEmbedder(), texts,
                                                            categories))
     bm25 = report("BM25 baseline", precision_at_k(BM25(texts).scores, categories))
-    if importlib.util.find_spec("sentence_transformers"):  # the optional [quality] extra
+    # The optional [quality] extra embeds ~100 texts/s here (minutes for the catalog): measured
+    # on request, ECOMMERCE_QUALITY_MINILM=1, so the suite stays fast.
+    if os.environ.get("ECOMMERCE_QUALITY_MINILM") == "1":
         report("all-MiniLM-L6-v2 (optional)",
                embedder_precision(SentenceTransformerEmbedder(), texts, categories))
     assert static >= 0.8
