@@ -31,6 +31,7 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_STATIC_MODEL = "minilm-l6-v2-static-256"
 MINILM_MODEL = "all-minilm-l6-v2"
 EMBEDDERS = ("static", "minilm")
+POOL_TOKENS = 8192  # token vectors gathered at a time when pooling
 
 
 class Embedder(dg.ConfigurableResource):
@@ -113,12 +114,25 @@ def static_encode(model: StaticModel, texts: Sequence[str]) -> np.ndarray:
         keep = ids != unk
         ids, rows = ids[keep], rows[keep]
     counts = np.bincount(rows, minlength=n)
-    filled = counts > 0
+    filled = np.flatnonzero(counts)
     if ids.size:
         # rows is sorted: each text's tokens are one contiguous run, summed by reduceat.
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[filled]
-        sums = np.add.reduceat(model.embeddings[ids], starts, axis=0)
-        out[filled] = sums / counts[filled, None]
+        # Gathered in slices of ~POOL_TOKENS token vectors into one reused buffer: a slice
+        # stays in cache, which is ~3x faster than gathering the whole batch at once.
+        ends = np.cumsum(counts[filled])
+        starts = ends - counts[filled]
+        buffer = np.empty((min(POOL_TOKENS, ids.size) + int(counts.max()), out.shape[1]),
+                          np.float32)
+        first = 0
+        while first < len(filled):
+            last = int(np.searchsorted(ends, starts[first] + POOL_TOKENS, side="right"))
+            last = max(last, first + 1)
+            lo, hi = int(starts[first]), int(ends[last - 1])
+            gathered = np.take(model.embeddings, ids[lo:hi], axis=0, out=buffer[:hi - lo])
+            out[filled[first:last]] = np.add.reduceat(gathered, starts[first:last] - lo,
+                                                      axis=0)
+            first = last
+        out[filled] /= counts[filled, None]
     return normalise(out)
 
 
