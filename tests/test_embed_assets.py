@@ -268,3 +268,30 @@ def test_customer_profiles_on_generated_gold(generated_silver, monkeypatch) -> N
     monkeypatch.setenv("ECOMMERCE_HOME", str(generated_silver.home))
     code, out, _ = run_cli("lookalike-customers", str(row["user_id"]), "-k", "3", "--json")
     assert code == 0 and len(json.loads(out)) == 3
+
+
+def test_product_clusters_follow_the_categories(warehouse, ecommerce_home: Path) -> None:
+    from ecommerce_assets.embeddings.assets import product_clusters
+
+    resources = {"warehouse": warehouse, "embedder": StaticEmbedder()}
+    warehouse.execute("DELETE FROM silver.products")
+    assert materialize(warehouse).success
+    empty = dg.materialize([product_clusters], resources=resources)
+    assert empty.success and metadata(empty)["dagster/row_count"] == 0
+
+    warehouse.load_table("silver.products", products(0.05))
+    assert materialize(warehouse).success
+    result = dg.materialize([product_clusters], resources=resources)
+    assert result.success
+    assert all(c.passed for c in result.get_asset_check_evaluations())
+    meta = metadata(result)
+    n = len(catalog(warehouse))
+    assert meta["dagster/row_count"] == n
+    assert meta["clusters"] > 20
+    # Clusters of a good embedding are mostly one category each.
+    assert meta["mean_purity"] >= 0.6
+    png = (ecommerce_home / "reports" / "product_clusters.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and f"Products\x00{n}".encode() in png
+    assert meta["cluster_map"].startswith("![product clusters](data:image/png;base64,")
+    again = metadata(dg.materialize([product_clusters], resources=resources))
+    assert again["cluster_summary"] == meta["cluster_summary"]  # deterministic

@@ -51,3 +51,11 @@ class CustomerProfiles(EmbeddingModel):
                                           description="returned / lifetime orders")
     churn_flag: Series[bool] = col("no order for more than 90 days")
     favourite_categories: Series[str] = col("up to three categories bought most, most first")
+
+
+class ProductClusters(TableModel):
+    product_id: Series[Int] = key("product id (embeddings.product_catalog)")
+    cluster: Series[Int] = required("k-means cluster of the product's vector", ge=0)
+    x: Series[float] = required("first principal axis of the vectors (the map's x)")
+    y: Series[float] = required("second principal axis of the vectors (the map's y)")
+    embedding_model: Series[str] = required("the model of the vectors clustered")
