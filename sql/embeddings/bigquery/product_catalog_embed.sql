@@ -1,6 +1,6 @@
 -- Incremental embedding in BigQuery: only rows whose text hash is new or changed (or that
 -- another model embedded) go through ML.GENERATE_EMBEDDING; the others keep their vectors.
-MERGE {embeddings}.product_catalog AS t
+MERGE embeddings.product_catalog AS t
 USING (
   SELECT
     product_id, name, category, brand, department, retail_price,
@@ -10,7 +10,7 @@ USING (
     ml_generate_embedding_result AS embedding,
     CURRENT_TIMESTAMP() AS embedded_at
   FROM ML.GENERATE_EMBEDDING(
-    MODEL {embeddings}.text_embedding,
+    MODEL embeddings.text_embedding,
     (
       SELECT s.*, s.embedding_text AS content
       FROM (
@@ -18,7 +18,7 @@ USING (
                CONCAT(IFNULL(category, ''), ' - ', IFNULL(name, '')) AS embedding_text
         FROM {silver}.products
       ) AS s
-      LEFT JOIN {embeddings}.product_catalog AS e
+      LEFT JOIN embeddings.product_catalog AS e
         ON e.product_id = s.product_id
        AND e.text_hash = TO_HEX(SHA256(s.embedding_text))
        AND e.embedding_model = 'bigquery:text-embedding-005'
