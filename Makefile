@@ -67,8 +67,8 @@ seed: install $(DAGSTER_HOME)/dagster.yaml
 		ECOMMERCE_INBOX_SETTLE_S=0 $(BIN)/dagster asset materialize -m ecommerce_assets.definitions --select 'group:bronze' \
 			--partition-range "$$SEED_DATE...$$TODAY" > "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
 		$(BIN)/dagster asset materialize -m ecommerce_assets.definitions \
-			--select 'group:silver or group:gold' >> "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
-		echo "Bronze partitions $$SEED_DATE...$$TODAY, silver and gold materialized (log: $(ECOMMERCE_HOME)/seed-materialize.log)"; \
+			--select 'group:silver or group:gold or group:embeddings' >> "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
+		echo "Bronze partitions $$SEED_DATE...$$TODAY, silver, gold and embeddings materialized (log: $(ECOMMERCE_HOME)/seed-materialize.log)"; \
 	fi
 
 dev: seed

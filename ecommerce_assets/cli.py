@@ -1,6 +1,8 @@
 """The ``ecommerce`` command.
 
 ``ecommerce backfill``: submit a partition backfill to a running Dagster (its daemon runs it).
+``ecommerce similar-products`` / ``search-products`` / ``lookalike-customers``: vector search
+over the embedding tables of the configured warehouse (see the README, "Embeddings").
 
     ecommerce backfill 2026-11-01 2026-11-24                    # every bronze asset
     ecommerce backfill 2026-11-20 2026-11-24 --select 'key:"bronze/orders"' --wait
@@ -153,6 +155,28 @@ def emulators_command(args: argparse.Namespace) -> int:
         return 2
 
 
+def add_search_commands(commands: argparse._SubParsersAction) -> None:
+    specs = [("similar-products", "product_id", "products most similar to a product"),
+             ("search-products", "text", "products matching a free-text description"),
+             ("lookalike-customers", "user_id", "customers who behave most like a customer")]
+    for name, argument, summary in specs:
+        command = commands.add_parser(name, help=summary, description=summary)
+        if argument == "text":
+            command.add_argument(argument, help="what to look for, in words")
+        else:
+            command.add_argument(argument, type=int, help=f"the {argument}")
+        command.add_argument("-k", type=int, default=10, help="how many results (default 10)")
+        command.add_argument("--json", action="store_true",
+                             help="print a JSON array instead of a table")
+        command.set_defaults(run=run_search)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from ecommerce_assets.embeddings import cli_search
+
+    return cli_search.run(args.command, args, sys.stdout, sys.stderr)
+
+
 def backfill_command(args: argparse.Namespace) -> int:
     try:
         backfill_id = submit_backfill(args.url, args.select, args.start, args.end)
@@ -171,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ecommerce", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
+    add_search_commands(commands)
     backfill = commands.add_parser("backfill", help="backfill a range of daily partitions")
     backfill.add_argument("start", help="first landing day, YYYY-MM-DD")
     backfill.add_argument("end", help="last landing day, YYYY-MM-DD (inclusive)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ecommerce_assets.bronze.assets import bronze_assets
+from ecommerce_assets.embeddings.assets import embedding_definitions
 from ecommerce_assets.gold.assets import gold_definitions
 from ecommerce_assets.inbox_rejects import inbox_rejects
 from ecommerce_assets.silver.assets import silver_definitions
@@ -14,7 +15,7 @@ from sensors.inbox_sensor import bronze_ingest, inbox_sensor
 from sensors.orphaned_runs import orphaned_runs_sensor
 
 defs = dg.Definitions(
-    assets=[*bronze_assets, *silver_definitions, *gold_definitions],
+    assets=[*bronze_assets, *silver_definitions, *gold_definitions, *embedding_definitions],
     jobs=[bronze_ingest, inbox_rejects],
     sensors=[inbox_sensor, automation_sensor, orphaned_runs_sensor],
     resources=build_resources(),

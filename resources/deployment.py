@@ -8,6 +8,7 @@ from typing import Any
 from resources import settings
 from resources.addresses import UspsAddressStandardizer
 from resources.bigquery import BigQueryWarehouse
+from resources.embedder import embedder_from_env
 from resources.fx_rates import StaticFxRates
 from resources.object_store import GCSObjectStore, LocalObjectStore, store_for_uri
 from resources.warehouse import DuckDBWarehouse
@@ -29,7 +30,9 @@ def local_resources() -> dict[str, Any]:
                                                  settle_s=settings.inbox_settle_s())
     return {"warehouse": DuckDBWarehouse(path=str(settings.warehouse_path())), **stores,
             # Gold: the static reference FX rates and the deterministic USPS standardizer.
-            "fx_rates": StaticFxRates(), "address_standardizer": UspsAddressStandardizer()}
+            "fx_rates": StaticFxRates(), "address_standardizer": UspsAddressStandardizer(),
+            # Embeddings: the committed static model (ECOMMERCE_EMBEDDER=minilm: the extra).
+            "embedder": embedder_from_env()}
 
 
 def init_local() -> None:
@@ -58,7 +61,10 @@ def gcp_resources() -> dict[str, Any]:
         staging_uri=gcp.bucket_uris["staging"], endpoint=gcp.bigquery_endpoint,
         credentials_file=gcp.credentials_file, deployment="gcp")
     return {"warehouse": warehouse, **stores,
-            "fx_rates": StaticFxRates(), "address_standardizer": UspsAddressStandardizer()}
+            "fx_rates": StaticFxRates(), "address_standardizer": UspsAddressStandardizer(),
+            # Vectors are computed by the same offline model and stored as ARRAY<FLOAT64>;
+            # the in-warehouse ML.GENERATE_EMBEDDING variant is SQL under sql/embeddings/.
+            "embedder": embedder_from_env()}
 
 
 def build_resources(deployment: str | None = None) -> dict[str, Any]:

@@ -72,11 +72,6 @@ BRANDS: list[str] = (
     "Woolrich|Timberland|Eddie Bauer|LRG|Rocawear|Ecko Unltd.|Southpole|Hot Topic|Dreamgirl"
 ).split("|")
 
-DESCRIPTORS: list[str] = (
-    "Classic|Slim Fit|Relaxed Fit|Vintage|Essential|Premium|Stretch|Lightweight|Cotton|"
-    "Performance|Heritage|Everyday|Soft Touch|Modern|Signature|Organic|Athletic|Casual"
-).split("|")
-
 MALE_FIRST: list[str] = (
     "James John Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel "
     "Matthew Anthony Mark Donald Steven Paul Andrew Joshua Kenneth Kevin Brian George Timothy "

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from test_data.thelook_ecommerce import reference as ref
+from test_data.thelook_ecommerce.product_names import product_names
 
 DAY = 86_400
 TS = pa.timestamp("us", tz="UTC")
@@ -133,9 +134,7 @@ def products(rng: np.random.Generator, scale: float, first_id: int = 1,
     dept = pool_take([d for d, *_ in cats], cat_idx)
     category = pool_take([c for _, c, *_ in cats], cat_idx)
     brand = pool_take(ref.BRANDS, rng.integers(0, len(ref.BRANDS), n))
-    gender_word = pc.if_else(pc.equal(dept, "Men"), "Men's", "Women's")
-    name = join(brand, gender_word, pool_take(ref.DESCRIPTORS, rng.integers(0, len(ref.DESCRIPTORS), n)),
-                category, sep=" ")
+    name = product_names(rng, [(d, c) for d, c, *_ in cats], cat_idx, brand)
     return pa.table({
         "id": pa.array(np.arange(first_id, first_id + n), pa.int64()),
         "cost": cost,

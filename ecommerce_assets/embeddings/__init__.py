@@ -1,0 +1,1 @@
+"""The embeddings layer: product and customer vectors, vector search, product clusters."""
