@@ -294,7 +294,7 @@ def _split(data: bytes, pieces: int) -> list[bytes]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_a_burst_with_rejects_and_overwrites_converges(tmp_path: Path) -> None:
     started = time.monotonic()
     days = [TODAY - dt.timedelta(days=n) for n in range(6, -1, -1)]
@@ -328,7 +328,7 @@ def test_a_burst_with_rejects_and_overwrites_converges(tmp_path: Path) -> None:
         rejected = {garbage, unknown}
         expected = Landing(landing.inbox, landing.final,
                            {k: g for k, g in landing.generation.items() if k not in rejected})
-        waited = wait_until_converged(dev, expected, 450)
+        waited = wait_until_converged(dev, expected, 700)
         runs = run_summary(dev)
     db = tmp_path / "ecommerce" / "warehouse.duckdb"
     rows = check_exactly_once(db, landing)
