@@ -141,17 +141,19 @@ class DuckDBWarehouse(Warehouse):
                 # The medallion schemas, once per process and file. Here rather than in
                 # resource setup: a lock wait that runs out then fails inside the step,
                 # where its retry policy applies, not before it.
-                for schema in WAREHOUSE_SCHEMAS:
-                    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+                self._create_schemas(conn, WAREHOUSE_SCHEMAS)
                 _SCHEMAS_READY.add(self.path)
             yield conn
         finally:
             conn.close()
 
+    def _create_schemas(self, conn: Any, schemas: Sequence[str]) -> None:
+        for schema in schemas:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+
     def ensure_schemas(self, schemas: Sequence[str] = WAREHOUSE_SCHEMAS) -> None:
         with self.connect() as conn:
-            for schema in schemas:
-                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+            self._create_schemas(conn, schemas)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         with self.connect() as conn:
@@ -216,7 +218,7 @@ class DuckDBWarehouse(Warehouse):
         schema, _ = _split(table)
         target = self.quote(table)
         with self.connect() as conn:
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(schema)}")
+            self._create_schemas(conn, [schema])
             src = self._source(conn, data)
             conn.execute("BEGIN TRANSACTION")
             try:
@@ -237,8 +239,7 @@ class DuckDBWarehouse(Warehouse):
     def replace_partitions(self, writes: Sequence[PartitionWrite]) -> list[int]:
         counts = []
         with self.connect() as conn:
-            for w in writes:
-                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(_split(w.table)[0])}")
+            self._create_schemas(conn, sorted({_split(w.table)[0] for w in writes}))
             # One transaction: every DELETE + INSERT commits together or not at all.
             conn.execute("BEGIN TRANSACTION")
             try:
