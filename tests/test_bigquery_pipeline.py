@@ -74,34 +74,18 @@ MONEY = {"sale_price", "sale_price_usd", "unit_cost_usd", "total_spend", "avg_or
          "total_revenue", "avg_sale_price", "avg_basket_size"}
 
 
-def compare_rows(table: str, got: list[dict], want: list[dict]) -> int:
-    """Assert ``got`` equals ``want`` row by row; returns the rows off by a cent.
-
-    Money is equal to the cent, except where ``ROUND(FLOAT64, 2)`` meets a half-cent tie:
-    engines round those differently (DuckDB 2.0 rounds the exact double 17.14499… down; the
-    emulator's DuckDB 1.5.5 and, by its multiply-round-divide, BigQuery round up), so such a
-    value may be a cent off, and a sum of such values a whole number of cents (one per tie;
-    at most 5 allowed), and the ratios computed from them (margins) agree to 1e-3. The fix
-    (money rounded as NUMERIC in the gold SQL) is open work of issue 11.
-    Every other float agrees to 1e-9 relative; everything else exactly.
-    """
-    off = 0
+def compare_rows(table: str, got: list[dict], want: list[dict]) -> None:
+    """Assert ``got`` equals ``want`` row by row: money to the cent (the gold SQL rounds it as
+    NUMERIC, so even half-cent ties agree; see sql/gold/orders_enriched.sql), every other
+    float to 1e-9 relative, everything else exactly."""
     for g, w in zip(got, want, strict=True):
-        money_off = any(isinstance(w[c], float) and abs(g[c] - w[c]) > 0.005
-                        for c in MONEY if c in w)
-        off += money_off
         for c, value in w.items():
             if c in MONEY and isinstance(value, float):
-                # Equal, or whole cents apart (ties rounded the other way); any other
-                # difference is a real one.
-                cents = abs(g[c] - value) * 100
-                assert abs(cents - round(cents)) < 1e-6 and round(cents) <= 5, (table, c, g, w)
+                assert abs(g[c] - value) < 0.005, (table, c, g, w)
             elif isinstance(value, float) and g[c] is not None:
-                assert math.isclose(g[c], value, rel_tol=1e-3 if money_off else 1e-9,
-                                    abs_tol=1e-12), (table, c, g, w)
+                assert math.isclose(g[c], value, rel_tol=1e-9, abs_tol=1e-12), (table, c, g, w)
             else:
                 assert g[c] == value, (table, c, g, w)
-    return off
 
 
 @pytest.mark.slow
@@ -139,7 +123,6 @@ def test_gcp_pipeline_on_emulators_equals_the_embedded_default(
         assert "bigquery/bytes_billed" in metadata and "bigquery/bytes_processed" in metadata
 
     wh_gcp, wh_local = gcp["warehouse"], local["warehouse"]
-    off_by_a_cent = {}
     for table in GOLD_TABLES.values():
         keys = ", ".join(table.key_columns)
         sql = f"SELECT * FROM {table.warehouse_table} ORDER BY {keys}"
@@ -149,8 +132,7 @@ def test_gcp_pipeline_on_emulators_equals_the_embedded_default(
         assert [[r[k] for k in table.key_columns] for r in got] == \
             [[r[k] for k in table.key_columns] for r in want], table.name
         assert list(got[0]) == list(want[0]), table.name
-        off_by_a_cent[table.name] = compare_rows(table.name, got, want)
-    print(f"rows with a money value one cent apart (half-cent ties): {off_by_a_cent}")
+        compare_rows(table.name, got, want)
     rates = f"SELECT currency, rate_to_usd FROM {FX_RATES_TABLE} ORDER BY currency"
     assert wh_gcp.query_arrow(rates).to_pylist() == wh_local.query_arrow(rates).to_pylist()
     # Nothing lost on the way: bronze and quarantine rows per table equal on both.

@@ -20,7 +20,7 @@ per_user AS (
     COUNT(*) AS lifetime_order_count,
     COUNTIF(revenue_items > 0) AS orders_with_revenue,
     -- A sum of cent amounts: rounding only removes floating-point noise.
-    ROUND(IFNULL(SUM(revenue), 0), 2) AS total_spend,
+    CAST(ROUND(CAST(IFNULL(SUM(revenue), 0) AS NUMERIC(38, 9)), 2) AS FLOAT64) AS total_spend,
     MIN(created_at) AS first_order_at,
     MAX(created_at) AS last_order_at,
     COUNTIF(status = 'Returned') AS returned_orders
@@ -33,7 +33,8 @@ SELECT
   u.country,
   p.lifetime_order_count,
   p.total_spend,
-  ROUND(SAFE_DIVIDE(p.total_spend, NULLIF(p.orders_with_revenue, 0)), 2) AS avg_order_value,
+  CAST(ROUND(CAST(SAFE_DIVIDE(p.total_spend, NULLIF(p.orders_with_revenue, 0))
+                  AS NUMERIC(38, 9)), 2) AS FLOAT64) AS avg_order_value,
   p.first_order_at,
   p.last_order_at,
   p.returned_orders / p.lifetime_order_count AS return_rate,

@@ -20,7 +20,8 @@ new_customer_days AS (
 item_days AS (
   SELECT
     sale_date,
-    ROUND(SUM(IF(is_revenue_item, sale_price_usd, 0)), 2) AS total_revenue,
+    CAST(ROUND(CAST(SUM(IF(is_revenue_item, sale_price_usd, 0)) AS NUMERIC(38, 9)), 2) AS FLOAT64)
+      AS total_revenue,
     COUNTIF(order_status <> 'Cancelled') AS basket_items
   FROM {gold}.orders_enriched
   WHERE is_revenue_item OR order_status <> 'Cancelled'

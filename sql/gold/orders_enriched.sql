@@ -5,7 +5,11 @@
 -- This is the item-level fact every gold mart aggregates, so the two definitions they share
 -- live here once:
 -- * sale_price_usd: conversion by join with gold.fx_rates, rounded to the cent (a price in
---   USD has cents), so sums over any grouping agree to the cent;
+--   USD has cents), so sums over any grouping agree to the cent. Money is rounded as NUMERIC
+--   (decimal, 9 places), never as FLOAT64: a float product like 17.144999999999996 stands for
+--   the half cent 17.145, and engines round such float ties differently (DuckDB down,
+--   BigQuery up); as a decimal it is 17.145000000 and rounds half away from zero everywhere.
+--   NUMERIC(38, 9) is BigQuery's NUMERIC spelled out, so DuckDB gets the same scale;
 -- * is_revenue_item: the item's status is neither Cancelled nor Returned.
 -- Items whose order is not (yet) in silver are left out: without the order there is no
 -- sale date and no customer (silver's orphan_order_id check counts them). Users and products
@@ -36,7 +40,7 @@ SELECT
   oi.sale_price,
   oi.sale_price_currency,
   fx.rate_to_usd AS fx_rate_to_usd,
-  ROUND(oi.sale_price * fx.rate_to_usd, 2) AS sale_price_usd,
+  CAST(ROUND(CAST(oi.sale_price * fx.rate_to_usd AS NUMERIC(38, 9)), 2) AS FLOAT64) AS sale_price_usd,
   -- The cost of the unit actually sold (products carry a list cost; inventory the real one).
   i.cost * cost_fx.rate_to_usd AS unit_cost_usd
 FROM {silver}.order_items AS oi

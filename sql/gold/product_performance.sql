@@ -5,7 +5,8 @@ WITH sales AS (
     product_id,
     -- Units sold: items of any status but Cancelled (returned units were sold, then returned).
     COUNTIF(status <> 'Cancelled') AS units_sold,
-    ROUND(SUM(IF(is_revenue_item, sale_price_usd, 0)), 2) AS total_revenue,
+    CAST(ROUND(CAST(SUM(IF(is_revenue_item, sale_price_usd, 0)) AS NUMERIC(38, 9)), 2) AS FLOAT64)
+      AS total_revenue,
     AVG(IF(status <> 'Cancelled', sale_price_usd, NULL)) AS avg_sale_price,
     COUNTIF(status = 'Returned') AS return_count,
     -- Items without a known unit cost or with a zero price have no margin; AVG skips them.
@@ -41,7 +42,7 @@ SELECT
   p.department,
   CAST(IFNULL(s.units_sold, 0) AS INT64) AS units_sold,
   IFNULL(s.total_revenue, 0) AS total_revenue,
-  ROUND(s.avg_sale_price, 2) AS avg_sale_price,
+  CAST(ROUND(CAST(s.avg_sale_price AS NUMERIC(38, 9)), 2) AS FLOAT64) AS avg_sale_price,
   CAST(IFNULL(s.return_count, 0) AS INT64) AS return_count,
   SAFE_DIVIDE(s.return_count, NULLIF(s.units_sold, 0)) AS return_rate,
   s.avg_margin_pct,
