@@ -125,6 +125,8 @@ def emulator_env(gcs_endpoint: str, bq_endpoint: str) -> dict[str, str]:
     return {"ECOMMERCE_DEPLOYMENT": "gcp", "ECOMMERCE_GCP_PROJECT": PROJECT,
             "ECOMMERCE_BQ_LOCATION": LOCATION, "ECOMMERCE_BQ_ENDPOINT": bq_endpoint,
             "STORAGE_EMULATOR_HOST": gcs_endpoint,
+            # The emulator has no ML functions: vectors by the offline model, stored in it.
+            "ECOMMERCE_EMBEDDER": "static",
             **{f"ECOMMERCE_{b.upper()}_URI": f"gs://{b}" for b in BUCKETS}}
 
 

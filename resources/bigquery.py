@@ -256,7 +256,18 @@ class BigQueryWarehouse(Warehouse):
     def _query(self, sql: str, params: Sequence[Any] | None = None,
                asset: str | None = None) -> Any:
         self.ensure_schemas()
-        job = self.client.query(self.qualify(sql), job_config=self.query_config(params, asset))
+        config = self.query_config(params, asset)
+        try:
+            job = self.client.query(self.qualify(sql), job_config=config)
+        except Exception:
+            # Refused before a job existed (a bad request): still logged, with what was sent.
+            context = _current_context()
+            self._jobs.append({"job_id": None, "kind": "query", "bytes_processed": 0,
+                               "bytes_billed": 0, "labels": dict(config.labels or {}),
+                               "query": self.qualify(sql),
+                               "step": (context.run.run_id, context.op_def.name)
+                               if context is not None else None})
+            raise
         try:
             job.result()
         finally:

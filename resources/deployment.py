@@ -62,9 +62,9 @@ def gcp_resources() -> dict[str, Any]:
         credentials_file=gcp.credentials_file, deployment="gcp")
     return {"warehouse": warehouse, **stores,
             "fx_rates": StaticFxRates(), "address_standardizer": UspsAddressStandardizer(),
-            # Vectors are computed by the same offline model and stored as ARRAY<FLOAT64>;
-            # the in-warehouse ML.GENERATE_EMBEDDING variant is SQL under sql/embeddings/.
-            "embedder": embedder_from_env()}
+            # Vectors computed in BigQuery (ML.GENERATE_EMBEDDING); ECOMMERCE_EMBEDDER=static
+            # embeds with the offline model instead (the emulator has no ML functions).
+            "embedder": embedder_from_env("gcp")}
 
 
 def build_resources(deployment: str | None = None) -> dict[str, Any]:

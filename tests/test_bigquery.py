@@ -380,3 +380,33 @@ def test_the_code_location_loads_with_the_gcp_deployment(gcp_env: dict[str, str]
          "print(type(defs.resources['warehouse']).__name__)"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert probe.stdout.strip() == "BigQueryWarehouse", probe.stderr
+
+
+def test_bigquery_embedder_embeds_in_bigquery_with_ml_generate_embedding(
+        gcp_env: dict[str, str]) -> None:
+    """The emulator has no ML functions: the product_catalog refresh with the BigQuery
+    embedder fails there, and the statement it sent is the one BigQuery would run: only
+    the rows whose text hash or model is new go through ML.GENERATE_EMBEDDING, into the
+    staging table, labelled with the asset."""
+    from ecommerce_assets.embeddings.incremental import refresh_embeddings
+    from ecommerce_assets.embeddings.spec import EMBEDDING_TABLES
+    from resources.embedder import BigQueryMLEmbedder
+
+    wh = warehouse()
+    wh.load_table("silver.products", pa.table({
+        "id": pa.array([1, 2], pa.int64()), "name": ["Levi's 505 Regular Fit", "Duck Jacket"],
+        "category": ["Jeans", "Outerwear & Coats"], "brand": ["Levi's", "Carhartt"],
+        "department": ["Men", "Men"], "retail_price": [59.5, 99.0]}))
+    table = EMBEDDING_TABLES["product_catalog"]
+    with pytest.raises(Exception) as info:
+        refresh_embeddings(wh, table, BigQueryMLEmbedder(model="embeddings.text_embedding"))
+    assert "ML.GENERATE_EMBEDDING" in str(info.value)  # refused: not supported by bqemulator
+    sent = wh.jobs[-1]["query"]
+    prefix = gcp_env["ECOMMERCE_BQ_DATASET_PREFIX"]
+    assert sent.startswith(f"CREATE OR REPLACE TABLE {prefix}embeddings.product_catalog__"
+                           "staging AS SELECT product_id,")
+    assert f"ML.GENERATE_EMBEDDING(MODEL {prefix}embeddings.text_embedding," in sent
+    assert "'bigquery:text-embedding-005' AS embedding_model" in sent
+    assert "TO_HEX(SHA256(s.embedding_text)) AS text_hash" in sent
+    assert f"FROM {prefix}silver.products" in sent
+    assert wh.jobs[-1]["labels"]["ecommerce-deployment"] == "gcp"

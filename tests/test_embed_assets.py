@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import dagster as dg
 import numpy as np
@@ -152,6 +153,54 @@ def test_another_model_re_embeds_everything_and_is_never_mixed(warehouse) -> Non
     loaded = search.load_table(warehouse, CATALOG, "letters-26")
     with pytest.raises(search.ModelMismatch):
         loaded.index.search(np.zeros(26, np.float32), 5, "minilm-l6-v2-static-256")
+
+
+class InWarehouseEmbedder(Embedder):
+    """An in-warehouse embedder DuckDB can run: the vector is computed by SQL from the text
+    (its length and a constant), and texts containing 'FAIL' come back with a status, as
+    ML.GENERATE_EMBEDDING reports a row it could not embed."""
+
+    in_warehouse: ClassVar[bool] = True
+
+    @property
+    def model_name(self) -> str:
+        return "sql-length-2"
+
+    @property
+    def dim(self) -> int:
+        return 2
+
+    def embedding_sql(self, rows_sql: str, task_type: str = "RETRIEVAL_DOCUMENT") -> str:
+        return ("SELECT r.*, [CAST(LENGTH(r.embedding_text) AS FLOAT64), 1.0] AS embedding, "
+                "IF(STRPOS(r.embedding_text, 'FAIL') > 0, 'quota exceeded', '') "
+                f"AS embedding_status FROM ({rows_sql}) AS r")
+
+    def encode(self, texts):
+        raise AssertionError("an in-warehouse embedder's texts never reach Python")
+
+
+def test_an_in_warehouse_embedder_stages_by_sql_and_leaves_failed_rows_for_the_next_run(
+        warehouse) -> None:
+    silver = warehouse.query_arrow("SELECT * FROM silver.products ORDER BY id")
+    names = silver.column("name").to_pylist()
+    names[0], names[1] = names[0] + " FAIL", names[1] + " FAIL"
+    warehouse.load_table("silver.products", silver.set_column(1, "name", pa.array(names)))
+
+    result = materialize(warehouse, InWarehouseEmbedder())
+    meta = metadata(result)
+    assert (meta["embedded"], meta["failed"]) == (silver.num_rows - 2, 2)
+    assert meta["dagster/row_count"] == silver.num_rows - 2  # failed rows are not stored
+    assert all(c.passed for c in result.get_asset_check_evaluations())
+    row = catalog(warehouse).to_pylist()[0]
+    assert row["embedding"] == [float(len(row["embedding_text"])), 1.0]
+    assert row["embedding_model"] == "sql-length-2"
+
+    # The failed rows are pending again; once they embed, only they are embedded.
+    names[0], names[1] = names[0].replace(" FAIL", ""), names[1].replace(" FAIL", "")
+    warehouse.load_table("silver.products", silver.set_column(1, "name", pa.array(names)))
+    meta = metadata(materialize(warehouse, InWarehouseEmbedder()))
+    assert (meta["embedded"], meta["failed"], meta["reused"]) == (2, 0, silver.num_rows - 2)
+    assert not warehouse.table_exists(CATALOG.staging_table)
 
 
 def test_each_products_nearest_neighbour_is_itself(warehouse) -> None:

@@ -12,6 +12,7 @@ import pytest
 from resources.embedder import (
     DEFAULT_STATIC_MODEL,
     MODELS_DIR,
+    BigQueryMLEmbedder,
     StaticEmbedder,
     embedder_from_env,
     load_static_model,
@@ -88,3 +89,33 @@ def test_embedder_choice_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ECOMMERCE_EMBEDDER", "gpt")
     with pytest.raises(ValueError, match="ECOMMERCE_EMBEDDER"):
         embedder_from_env()
+    # Unset on gcp: vectors computed in BigQuery; asked for off gcp: one clear sentence.
+    monkeypatch.delenv("ECOMMERCE_EMBEDDER")
+    bq = embedder_from_env("gcp")
+    assert isinstance(bq, BigQueryMLEmbedder) and bq.in_warehouse
+    assert (bq.model_name, bq.dim) == ("bigquery:text-embedding-005", 768)
+    monkeypatch.setenv("ECOMMERCE_EMBEDDER", "bigquery")
+    with pytest.raises(ValueError, match="needs ECOMMERCE_DEPLOYMENT=gcp"):
+        embedder_from_env("local")
+    monkeypatch.setenv("ECOMMERCE_BQ_EMBEDDING_MODEL", "x; DROP TABLE y")
+    with pytest.raises(ValueError, match="ECOMMERCE_BQ_EMBEDDING_MODEL"):
+        embedder_from_env("gcp")
+    monkeypatch.setenv("ECOMMERCE_BQ_EMBEDDING_MODEL", "ml.my_model")
+    monkeypatch.setenv("ECOMMERCE_BQ_EMBEDDING_ENDPOINT", "text-embedding' OR 1")
+    with pytest.raises(ValueError, match="ECOMMERCE_BQ_EMBEDDING_ENDPOINT"):
+        embedder_from_env("gcp")
+
+
+def test_bigquery_embedding_sql_is_valid_bigquery() -> None:
+    """ML.GENERATE_EMBEDDING cannot run here (the emulator has no ML functions): the SQL
+    must parse as BigQuery, call the configured model, and pass every source column on."""
+    import sqlglot
+
+    sql = BigQueryMLEmbedder(model="ml.my_model").embedding_sql(
+        "SELECT 1 AS product_id, 'Jeans - Levi 505' AS embedding_text")
+    tree = sqlglot.parse_one(sql, read="bigquery")
+    assert "ML.GENERATE_EMBEDDING(MODEL ml.my_model," in sql
+    assert "'RETRIEVAL_DOCUMENT' AS task_type" in sql and "768 AS output_dimensionality" in sql
+    assert [e.alias_or_name for e in tree.selects] == ["*", "embedding", "embedding_status"]
+    with pytest.raises(ValueError, match="task_type"):
+        BigQueryMLEmbedder().embedding_sql("SELECT 1", task_type="x' OR 1")

@@ -51,11 +51,16 @@ def materialize(context: dg.AssetExecutionContext, table: EmbeddingTable) -> dg.
     context.log.info(f"{table.warehouse_table}: {report.rows} rows, {report.embedded} embedded, "
                      f"{report.reused} reused, {report.removed} removed in "
                      f"{report.seconds:.2f} s")
+    if report.failed:
+        context.log.warning(f"{table.warehouse_table}: {report.failed} rows could not be "
+                            "embedded (see embedding_status); the next materialization "
+                            "retries them")
     metadata: dict = {
         "dagster/row_count": report.rows,
         "embedded": report.embedded,
         "reused": report.reused,
         "removed": report.removed,
+        "failed": report.failed,
         "embedding_model": embedder.model_name,
         "embedding_dim": embedder.dim,
         "refresh_seconds": round(report.seconds, 3),

@@ -6,6 +6,10 @@ product, changed name, another model) is pulled into Python, embedded in chunks 
 memory) and written to a staging table. The table is then rebuilt in one transaction from
 the reused rows (their attributes fresh from the source) and the staged ones, so rows
 whose source disappeared are removed and a failed run leaves the previous table.
+
+An in-warehouse embedder (BigQuery ``ML.GENERATE_EMBEDDING``) stages the pending rows with
+one statement instead: no text leaves the warehouse. Rows it could not embed are counted as
+``failed`` and left out; they are pending again on the next materialization.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class EmbedReport:
     removed: int
     seconds: float
     encode_seconds: float
+    failed: int = 0
 
     @property
     def texts_per_s(self) -> float:
@@ -97,6 +102,24 @@ def _stage(warehouse: Warehouse, table: EmbeddingTable, pending: pa.Table,
     return encode_s
 
 
+def _stage_in_warehouse(warehouse: Warehouse, table: EmbeddingTable, pending_sql: str,
+                        embedder: Embedder) -> tuple[float, int, int]:
+    """Embed the pending rows in the warehouse into the staging table (with each row's
+    ``embedding_status``); returns (seconds, rows embedded, rows failed)."""
+    cols = ", ".join(table.source_columns)
+    began = time.perf_counter()
+    warehouse.execute(warehouse.transpile(
+        f"CREATE OR REPLACE TABLE {table.staging_table} AS "
+        f"SELECT {cols}, text_hash, {literal(embedder.model_name)} AS embedding_model, "
+        f"embedding, CURRENT_TIMESTAMP() AS embedded_at, embedding_status "
+        f"FROM ({embedder.embedding_sql(pending_sql)})"))
+    seconds = time.perf_counter() - began
+    counts = _counts(warehouse, f"SELECT COUNTIF(embedding_status = '') AS ok, "
+                                f"COUNTIF(embedding_status <> '') AS failed "
+                                f"FROM {table.staging_table}")
+    return seconds, counts["ok"], counts["failed"]
+
+
 def refresh_embeddings(warehouse: Warehouse, table: EmbeddingTable, embedder: Embedder,
                        chunk_rows: int = CHUNK_ROWS) -> EmbedReport:
     """Bring ``table`` up to date with its source, embedding only new or changed texts."""
@@ -114,8 +137,14 @@ def refresh_embeddings(warehouse: Warehouse, table: EmbeddingTable, embedder: Em
         ))["n"]
     else:
         pending_sql, removed = _hashed_source(table), 0
-    pending = warehouse.query_arrow(warehouse.transpile(pending_sql))
-    encode_s = _stage(warehouse, table, pending, embedder, chunk_rows)
+    staged_where, failed = "", 0
+    if embedder.in_warehouse:
+        encode_s, embedded, failed = _stage_in_warehouse(warehouse, table, pending_sql, embedder)
+        staged_where = " WHERE embedding_status = ''"
+    else:
+        pending = warehouse.query_arrow(warehouse.transpile(pending_sql))
+        encode_s = _stage(warehouse, table, pending, embedder, chunk_rows)
+        embedded = pending.num_rows
     cols = ", ".join(table.columns)
     reused_part = ""
     if exists:
@@ -123,10 +152,10 @@ def refresh_embeddings(warehouse: Warehouse, table: EmbeddingTable, embedder: Em
                             "t.embedding_model", "t.embedding", "t.embedded_at"])
         reused_part = f"SELECT {picked} {_reuse_join(table, model)} UNION ALL "
     build = (f"CREATE OR REPLACE TABLE {table.warehouse_table} AS "
-             f"{reused_part}SELECT {cols} FROM {table.staging_table}")
+             f"{reused_part}SELECT {cols} FROM {table.staging_table}{staged_where}")
     warehouse.execute_script([warehouse.transpile(build),
                               f"DROP TABLE IF EXISTS {warehouse.quote(table.staging_table)}"])
     rows = _counts(warehouse, f"SELECT COUNT(*) AS n FROM {table.warehouse_table}")["n"]
-    embedded = pending.num_rows
     return EmbedReport(rows=rows, embedded=embedded, reused=rows - embedded, removed=removed,
-                       seconds=time.perf_counter() - started, encode_seconds=encode_s)
+                       seconds=time.perf_counter() - started, encode_seconds=encode_s,
+                       failed=failed)
