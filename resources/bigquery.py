@@ -232,6 +232,7 @@ class BigQueryWarehouse(Warehouse):
             "bytes_processed": int(getattr(job, "total_bytes_processed", 0) or 0),
             "bytes_billed": int(getattr(job, "total_bytes_billed", 0) or 0),
             "labels": dict(job.labels or {}), "query": getattr(job, "query", None),
+            "source_uris": list(getattr(job, "source_uris", None) or []),
             "step": step})
         if context is None or not context.has_assets_def:
             return
@@ -360,7 +361,7 @@ class BigQueryWarehouse(Warehouse):
                 statements = []
                 for w in writes:
                     _check_partition(w)
-                    groups = stack.enter_context(self._staged(w.data))
+                    groups = stack.enter_context(self._staged(w.data, w.staged_uris))
                     self._ensure_table(w, pa.unify_schemas([g[1] for g in groups],
                                                            promote_options="permissive"))
                     loaded = [(self._load_stage(uris, schema), schema)
@@ -399,11 +400,14 @@ class BigQueryWarehouse(Warehouse):
         return statements
 
     @contextlib.contextmanager
-    def _staged(self, data: DataLike) -> Iterator[list[tuple[list[str], pa.Schema]]]:
+    def _staged(self, data: DataLike, uploaded: Sequence[str] = (),
+                ) -> Iterator[list[tuple[list[str], pa.Schema]]]:
         """``data`` as Parquet objects in the staging bucket (removed afterwards), grouped
         by schema: a load fills every column of its table, so files of one partition that
         differ in their added columns are loaded into one stage table per schema. Local
-        files are uploaded as they are; Arrow is written once."""
+        files are uploaded as they are; Arrow is written once. ``uploaded``: the same files
+        already in GCS (bronze's staged Parquet): loaded from there, neither uploaded
+        again nor removed (their owner keeps them)."""
         from resources.object_store import store_for_uri
 
         store = store_for_uri(self.staging_uri)
@@ -423,6 +427,13 @@ class BigQueryWarehouse(Warehouse):
                     raise ValueError("no Parquet files to load (pass an empty Arrow table "
                                      "instead)")
                 files = [(p, pq.read_schema(p).remove_metadata()) for p in paths]
+                if uploaded and len(uploaded) == len(files) and all(
+                        u.startswith("gs://") for u in uploaded):
+                    groups_of: dict[pa.Schema, list[str]] = {}
+                    for uri, (_, schema) in zip(uploaded, files, strict=True):
+                        groups_of.setdefault(schema, []).append(uri)
+                    yield [(uris, schema) for schema, uris in groups_of.items()]
+                    return
             try:
                 base = self.staging_uri.rstrip("/")
                 groups: dict[pa.Schema, list[str]] = {}

@@ -30,11 +30,16 @@ DataLike = ArrowLike | str | os.PathLike | Sequence[str | os.PathLike]
 @dataclass(frozen=True)
 class PartitionWrite:
     """Replace the rows of ``table`` matching every ``partition`` column = value with ``data``
-    (Arrow, a Parquet file or a list of Parquet files)."""
+    (Arrow, a Parquet file or a list of Parquet files).
+
+    ``staged_uris``, when given, are the same files (in order) already uploaded to object
+    storage: a warehouse that loads from there (BigQuery) loads them as they are instead of
+    uploading the files again."""
 
     table: str
     partition: dict[str, Any]
     data: DataLike
+    staged_uris: tuple[str, ...] = ()
 
 
 class Warehouse(dg.ConfigurableResource):

@@ -173,6 +173,30 @@ def test_replace_partitions_is_one_transaction_over_three_tables(
     assert [r["run_id"] for r in after["ops.registry_t"]] == ["run1", "run2", "run1"]
 
 
+def test_files_already_in_the_staging_bucket_are_loaded_from_there(
+        gcp_env: dict[str, str], tmp_path: Path) -> None:
+    """Bronze stages its Parquet in the staging bucket; the warehouse loads those objects
+    instead of uploading the same files again. The local file here differs from the
+    uploaded object, so the rows loaded show which one BigQuery read."""
+    from resources.object_store import store_for_uri
+
+    wh = warehouse()
+    uploaded, local = tmp_path / "uploaded.parquet", tmp_path / "local.parquet"
+    pq.write_table(bronze_rows(DAY, [1, 2], "from the bucket"), uploaded)
+    pq.write_table(bronze_rows(DAY, [7], "local copy"), local)
+    staging = store_for_uri(wh.staging_uri)
+    staging.upload_file("bronze/t/landing_date=2026-11-20/abc.parquet", uploaded)
+    uri = staging.uri("bronze/t/landing_date=2026-11-20/abc.parquet")
+    first = writes(DAY, [local], "run1")
+    first[0] = PartitionWrite(first[0].table, first[0].partition, [local], (uri,))
+    assert wh.replace_partitions(first)[0] == 2
+    assert [r["note"] for r in state(wh)["bronze.t"]] == ["from the bucket"] * 2
+    loads = [j for j in wh.jobs if j["kind"] == "load"]
+    assert [uri] in [j["source_uris"] for j in loads]
+    assert not list(staging.list("warehouse-loads/"))  # nothing uploaded, nothing left
+    assert list(staging.list("bronze/t/"))  # the owner's object is kept
+
+
 def test_jobs_send_partitioning_clustering_labels_and_one_transaction(
         gcp_env: dict[str, str]) -> None:
     wh = warehouse()

@@ -230,8 +230,10 @@ def ingest_partition(table: BronzeTable, date: dt.date, *, warehouse: Warehouse,
                             f"{source.key} generation {source.info.generation}")
         staging_keys = _stage(table.name, date, staged, buckets.staging)
         data = list(staged.values()) or table.arrow_schema.empty_table()
+        # The staged copies in the staging bucket: BigQuery loads those, no second upload.
+        uris = tuple(buckets.staging.uri(_staging_key(table.name, date, k)) for k in staged)
         rows, _, _ = warehouse.replace_partitions([
-            PartitionWrite(table.warehouse_table, {"landing_date": date}, data),
+            PartitionWrite(table.warehouse_table, {"landing_date": date}, data, uris),
             PartitionWrite(QUARANTINE_TABLE, {"table_name": table.name, "landing_date": date},
                            pa.concat_tables([QUARANTINE_SCHEMA.empty_table(), *quarantine])),
             # History: one registry partition per run, so earlier runs' rows stay.
