@@ -6,6 +6,7 @@ import dagster as dg
 
 from ecommerce_assets.bronze.assets import bronze_assets
 from ecommerce_assets.embeddings.assets import embedding_definitions
+from ecommerce_assets.freshness import with_freshness
 from ecommerce_assets.gold.assets import gold_definitions
 from ecommerce_assets.inbox_rejects import inbox_rejects
 from ecommerce_assets.silver.assets import silver_definitions
@@ -15,7 +16,9 @@ from sensors.inbox_sensor import bronze_ingest, inbox_sensor
 from sensors.orphaned_runs import orphaned_runs_sensor
 
 defs = dg.Definitions(
-    assets=[*bronze_assets, *silver_definitions, *gold_definitions, *embedding_definitions],
+    # Each layer's freshness policy is applied here, in one place (ecommerce_assets/freshness.py).
+    assets=with_freshness([*bronze_assets, *silver_definitions, *gold_definitions,
+                           *embedding_definitions]),
     jobs=[bronze_ingest, inbox_rejects],
     sensors=[inbox_sensor, automation_sensor, orphaned_runs_sensor],
     resources=build_resources(),
