@@ -11,6 +11,7 @@ from ecommerce_assets.gold.assets import gold_definitions
 from ecommerce_assets.inbox_rejects import inbox_rejects
 from ecommerce_assets.silver.assets import silver_definitions
 from resources.deployment import build_resources
+from sensors.alerts import alert_sensors
 from sensors.automation import automation_sensor
 from sensors.inbox_sensor import bronze_ingest, inbox_sensor
 from sensors.orphaned_runs import orphaned_runs_sensor
@@ -20,7 +21,7 @@ defs = dg.Definitions(
     assets=with_freshness([*bronze_assets, *silver_definitions, *gold_definitions,
                            *embedding_definitions]),
     jobs=[bronze_ingest, inbox_rejects],
-    sensors=[inbox_sensor, automation_sensor, orphaned_runs_sensor],
+    sensors=[inbox_sensor, automation_sensor, orphaned_runs_sensor, *alert_sensors],
     resources=build_resources(),
     # Steps run one after another inside the run's process: warehouse steps are serialized
     # by the pool anyway, and a step subprocess per asset would only add start-up time.

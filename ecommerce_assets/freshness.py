@@ -69,5 +69,8 @@ def with_freshness(assets: Iterable[dg.AssetsDefinition | dg.AssetChecksDefiniti
 
     # A checks-only definition is left as it is: mapping it would turn it into a plain
     # AssetsDefinition, which Dagster converts back with a BetaWarning on every load.
-    return [definition if isinstance(definition, dg.AssetChecksDefinition)
-            else definition.map_asset_specs(apply) for definition in assets]
+    assets = list(assets)
+    checks_only = [d for d in assets if isinstance(d, dg.AssetChecksDefinition)]
+    return [*dg.map_asset_specs(apply, [d for d in assets
+                                        if not isinstance(d, dg.AssetChecksDefinition)]),
+            *checks_only]

@@ -1,0 +1,203 @@
+"""Alerts: failed runs, failed blocking asset checks and stale assets post to a webhook.
+
+Each alert is one JSON POST to ``ECOMMERCE_ALERT_WEBHOOK_URL``: ``{"text": ...}`` (what a Slack
+incoming webhook shows) plus an ``alert`` object with the structured fields (kind, asset, run,
+...) for any other receiver. Two sensors send them, both on by default:
+
+- ``alert_on_run_failure``: Dagster's run-failure sensor, once per failed run.
+- ``alert_on_checks_and_freshness``: reads the event log after its cursor: the latest failed
+  evaluation of each blocking asset check, and each asset whose freshness state turned FAIL
+  (recorded by the freshness daemon, see ``ecommerce_assets/freshness.py``).
+
+With no webhook set, both skip with a message saying so. The second one starts at the end of
+the event log when it first runs and while no webhook is set, so a newly set webhook does not
+receive the history. A post that fails is logged, never raised; that sensor keeps its cursor
+before it, so the next tick sends it again.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster._core.definitions.freshness import FreshnessState
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+
+from resources import settings
+
+CHECK_INTERVAL_S = 30
+POST_TIMEOUT_S = 10
+PAGE = 100  # freshness changes read per tick
+RUN_FAILURE = "run_failure"
+CHECK_FAILURE = "asset_check_failure"
+STALE_ASSET = "asset_stale"
+
+
+def webhook_or_skip() -> tuple[str | None, dg.SkipReason | None]:
+    """The webhook URL, or why none is used (unset, or not an http(s) URL)."""
+    try:
+        url = settings.alert_webhook_url()
+    except settings.SettingError as error:
+        return None, dg.SkipReason(f"{error}: no alert is sent")
+    if url is None:
+        return None, dg.SkipReason("ECOMMERCE_ALERT_WEBHOOK_URL is not set: no alert is sent")
+    return url, None
+
+
+def alert(kind: str, text: str, **fields: Any) -> dict[str, Any]:
+    """A Slack-compatible message: ``text`` for people, ``alert`` for programs."""
+    return {"text": text, "alert": {"kind": kind, **fields}}
+
+
+def post_alert(url: str, message: Mapping[str, Any], timeout: float = POST_TIMEOUT_S
+               ) -> str | None:
+    """POST ``message`` as JSON; None when the webhook accepted it (2xx), else why not."""
+    request = urllib.request.Request(
+        url, data=json.dumps(message, default=str).encode(), method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "ecommerce-alerts"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as error:
+        return f"the webhook answered HTTP {error.code} {error.reason}"
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return f"the webhook could not be reached ({reason})"
+    return None
+
+
+# -- Failed runs -------------------------------------------------------------------------
+
+def run_failure_message(run: dg.DagsterRun, error: str | None) -> dict[str, Any]:
+    assets = sorted(key.to_user_string() for key in run.asset_selection or ())
+    partition = run.tags.get("dagster/partition")
+    what = f"{run.job_name}" + (f" ({', '.join(assets)})" if assets else "") + \
+        (f" partition {partition}" if partition else "")
+    return alert(RUN_FAILURE, f"Run {run.run_id[:8]} of {what} failed: {error or 'no message'}",
+                 run_id=run.run_id, job_name=run.job_name, assets=assets, partition=partition,
+                 error=error)
+
+
+@dg.run_failure_sensor(
+    name="alert_on_run_failure",
+    minimum_interval_seconds=CHECK_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Posts each failed run to ECOMMERCE_ALERT_WEBHOOK_URL (JSON, Slack-compatible); "
+                "skips while it is not set.",
+)
+def run_failure_alert(context: dg.RunFailureSensorContext) -> dg.SkipReason | None:
+    url, skip = webhook_or_skip()
+    if skip is not None:
+        return skip
+    run = context.dagster_run
+    steps = context.get_step_failure_events()
+    # The step's error says what broke; the run's failure message only says that steps failed.
+    errors = [e.step_failure_data.error.message.strip() for e in steps
+              if e.step_failure_data.error is not None]
+    message = run_failure_message(run, "; ".join(errors) or context.failure_event.message)
+    if error := post_alert(url, message):
+        context.log.error(f"alert for failed run {run.run_id} not sent: {error}")
+        return dg.SkipReason(f"alert for failed run {run.run_id} not sent: {error}")
+    context.log.info(f"alert sent for failed run {run.run_id}")
+    return None
+
+
+# -- Failed blocking checks and stale assets ----------------------------------------------
+
+def blocking_checks(repository: dg.RepositoryDefinition) -> list[dg.AssetCheckKey]:
+    graph = repository.asset_graph
+    return sorted((key for key in graph.asset_check_keys if graph.get_check_spec(key).blocking),
+                  key=lambda key: key.to_user_string())
+
+
+def failed_checks(instance: dg.DagsterInstance, keys: list[dg.AssetCheckKey], after: int
+                  ) -> list[tuple[int, dict[str, Any]]]:
+    """(record id, message) of each check whose latest execution failed after ``after``."""
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    found = []
+    for key, record in latest.items():
+        if record.id <= after or record.status != AssetCheckExecutionRecordStatus.FAILED:
+            continue
+        evaluation = record.event.asset_check_evaluation if record.event else None
+        description = evaluation.description if evaluation else None
+        metadata = {k: v.value for k, v in (evaluation.metadata if evaluation else {}).items()}
+        found.append((record.id, alert(
+            CHECK_FAILURE,
+            f"Blocking check {key.name} on {key.asset_key.to_user_string()} failed"
+            + (f": {description}" if description else "") + " (downstream assets wait)",
+            asset_key=key.asset_key.to_user_string(), check_name=key.name,
+            run_id=record.run_id, description=description, metadata=metadata)))
+    return sorted(found, key=lambda item: item[0])
+
+
+def freshness_changes(instance: dg.DagsterInstance, after: int | None, limit: int
+                      ) -> list[dg.EventLogRecord]:
+    """FRESHNESS_STATE_CHANGE records after storage id ``after`` (the newest one when None)."""
+    records_filter = dg.EventRecordsFilter(event_type=dg.DagsterEventType.FRESHNESS_STATE_CHANGE,
+                                           after_cursor=after)
+    return list(instance.event_log_storage.get_event_records(
+        records_filter, limit=1 if after is None else limit, ascending=after is not None))
+
+
+def stale_message(record: dg.EventLogRecord) -> dict[str, Any] | None:
+    change = record.event_log_entry.dagster_event.asset_freshness_state_change_data
+    if change.new_state != FreshnessState.FAIL:
+        return None
+    asset = change.key.to_user_string()
+    return alert(STALE_ASSET, f"{asset} is stale: it missed its freshness policy "
+                              f"(was {change.previous_state.value})",
+                 asset_key=asset, previous_state=change.previous_state.value,
+                 new_state=change.new_state.value, since=change.state_change_timestamp)
+
+
+def _cursor(raw: str | None) -> dict[str, int] | None:
+    return json.loads(raw) if raw else None
+
+
+def _end_of_log(instance: dg.DagsterInstance, checks: list[dg.AssetCheckKey]) -> dict[str, int]:
+    newest_check = max((r.id for r in instance.event_log_storage
+                        .get_latest_asset_check_execution_by_key(checks).values()), default=0)
+    newest_change = freshness_changes(instance, None, 1)
+    return {"check": newest_check,
+            "freshness": newest_change[0].storage_id if newest_change else 0}
+
+
+@dg.sensor(
+    name="alert_on_checks_and_freshness",
+    minimum_interval_seconds=CHECK_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Posts each failed blocking asset check and each asset that turns stale (its "
+                "freshness policy failed) to ECOMMERCE_ALERT_WEBHOOK_URL (JSON, "
+                "Slack-compatible); skips while it is not set.",
+)
+def check_and_freshness_alerts(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    instance = context.instance
+    checks = blocking_checks(context.repository_def) if context.repository_def else []
+    cursor = _cursor(context.cursor)
+    url, skip = webhook_or_skip()
+    if skip is not None or cursor is None:
+        context.update_cursor(json.dumps(_end_of_log(instance, checks)))
+        return skip or dg.SkipReason("started at the end of the event log: alerts are sent "
+                                     "for what happens from now on")
+    pending = [(("check", rid), msg) for rid, msg in failed_checks(instance, checks,
+                                                                    cursor["check"])]
+    for record in freshness_changes(instance, cursor["freshness"], PAGE):
+        message = stale_message(record)
+        pending.append((("freshness", record.storage_id), message))
+    sent = 0
+    for (field, record_id), message in pending:
+        if message is not None:
+            if error := post_alert(url, message):
+                context.log.error(f"alert not sent, retried next tick: {error}")
+                break
+            sent += 1
+        cursor[field] = max(cursor[field], record_id)
+    context.update_cursor(json.dumps(cursor))
+    return dg.SkipReason(f"{sent} alerts sent")
+
+
+alert_sensors = [run_failure_alert, check_and_freshness_alerts]
