@@ -72,14 +72,33 @@ def post_alert(url: str, message: Mapping[str, Any], timeout: float = POST_TIMEO
 
 # -- Failed runs -------------------------------------------------------------------------
 
-def run_failure_message(run: dg.DagsterRun, error: str | None) -> dict[str, Any]:
-    assets = sorted(key.to_user_string() for key in run.asset_selection or ())
+def run_assets(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[str]:
+    """The assets the run was to materialize (a run of every asset has no selection)."""
+    planned = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
+    keys = {record.event_log_entry.dagster_event.asset_key for record in planned
+            if record.event_log_entry.dagster_event is not None}
+    return sorted(key.to_user_string() for key in keys | set(run.asset_selection or ())
+                  if key is not None)
+
+
+def run_failure_message(run: dg.DagsterRun, assets: list[str], error: str | None
+                        ) -> dict[str, Any]:
+    # Asset runs have internal job names (__ASSET_JOB): their assets say more.
+    what = "" if run.job_name.startswith("__") else f" of {run.job_name}"
     partition = run.tags.get("dagster/partition")
-    what = f"{run.job_name}" + (f" ({', '.join(assets)})" if assets else "") + \
-        (f" partition {partition}" if partition else "")
-    return alert(RUN_FAILURE, f"Run {run.run_id[:8]} of {what} failed: {error or 'no message'}",
+    scope = ", ".join(assets) + (f" partition {partition}" if partition else "")
+    return alert(RUN_FAILURE, f"Run {run.run_id[:8]}{what}" + (f" ({scope})" if scope else "")
+                 + f" failed: {error or 'no message'}",
                  run_id=run.run_id, job_name=run.job_name, assets=assets, partition=partition,
                  error=error)
+
+
+def root_error(error: Any) -> str:
+    """The innermost cause of a step's error (the user code's exception), one line."""
+    while error.cause is not None:
+        error = error.cause
+    return " ".join(error.message.split())
 
 
 @dg.run_failure_sensor(
@@ -96,9 +115,10 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> dg.SkipReason | No
     run = context.dagster_run
     steps = context.get_step_failure_events()
     # The step's error says what broke; the run's failure message only says that steps failed.
-    errors = [e.step_failure_data.error.message.strip() for e in steps
+    errors = [root_error(e.step_failure_data.error) for e in steps
               if e.step_failure_data.error is not None]
-    message = run_failure_message(run, "; ".join(errors) or context.failure_event.message)
+    message = run_failure_message(run, run_assets(context.instance, run),
+                                  "; ".join(errors) or context.failure_event.message)
     if error := post_alert(url, message):
         context.log.error(f"alert for failed run {run.run_id} not sent: {error}")
         return dg.SkipReason(f"alert for failed run {run.run_id} not sent: {error}")
