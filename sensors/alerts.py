@@ -134,24 +134,28 @@ def blocking_checks(repository: dg.RepositoryDefinition) -> list[dg.AssetCheckKe
                   key=lambda key: key.to_user_string())
 
 
-def failed_checks(instance: dg.DagsterInstance, keys: list[dg.AssetCheckKey], after: int
-                  ) -> list[tuple[int, dict[str, Any]]]:
-    """(record id, message) of each check whose latest execution failed after ``after``."""
+def failed_checks(instance: dg.DagsterInstance, keys: list[dg.AssetCheckKey],
+                  alerted: Mapping[str, int]) -> list[tuple[str, int, dict[str, Any]]]:
+    """(check, execution id, message) of each check whose latest execution failed and was not
+    alerted yet (``alerted``: check -> execution id last alerted). Execution ids are given when
+    a run plans its checks, not when they finish, so each check keeps its own."""
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
     found = []
-    for key, record in latest.items():
-        if record.id <= after or record.status != AssetCheckExecutionRecordStatus.FAILED:
+    for key, record in sorted(latest.items(), key=lambda item: item[1].id):
+        name = key.to_user_string()
+        if record.status != AssetCheckExecutionRecordStatus.FAILED or \
+                record.id <= alerted.get(name, 0):
             continue
         evaluation = record.event.asset_check_evaluation if record.event else None
         description = evaluation.description if evaluation else None
         metadata = {k: v.value for k, v in (evaluation.metadata if evaluation else {}).items()}
-        found.append((record.id, alert(
+        found.append((name, record.id, alert(
             CHECK_FAILURE,
             f"Blocking check {key.name} on {key.asset_key.to_user_string()} failed"
             + (f": {description}" if description else "") + " (downstream assets wait)",
             asset_key=key.asset_key.to_user_string(), check_name=key.name,
             run_id=record.run_id, description=description, metadata=metadata)))
-    return sorted(found, key=lambda item: item[0])
+    return found
 
 
 def freshness_changes(instance: dg.DagsterInstance, after: int | None, limit: int
@@ -174,15 +178,15 @@ def stale_message(record: dg.EventLogRecord) -> dict[str, Any] | None:
                  new_state=change.new_state.value, since=change.state_change_timestamp)
 
 
-def _cursor(raw: str | None) -> dict[str, int] | None:
+def _cursor(raw: str | None) -> dict[str, Any] | None:
     return json.loads(raw) if raw else None
 
 
-def _end_of_log(instance: dg.DagsterInstance, checks: list[dg.AssetCheckKey]) -> dict[str, int]:
-    newest_check = max((r.id for r in instance.event_log_storage
-                        .get_latest_asset_check_execution_by_key(checks).values()), default=0)
+def _end_of_log(instance: dg.DagsterInstance, checks: list[dg.AssetCheckKey]) -> dict[str, Any]:
+    """A cursor past everything already recorded: failures present now are not alerted."""
     newest_change = freshness_changes(instance, None, 1)
-    return {"check": newest_check,
+    return {"checks": {name: execution_id for name, execution_id, _
+                       in failed_checks(instance, checks, {})},
             "freshness": newest_change[0].storage_id if newest_change else 0}
 
 
@@ -203,21 +207,28 @@ def check_and_freshness_alerts(context: dg.SensorEvaluationContext) -> dg.SkipRe
         context.update_cursor(json.dumps(_end_of_log(instance, checks)))
         return skip or dg.SkipReason("started at the end of the event log: alerts are sent "
                                      "for what happens from now on")
-    pending = [(("check", rid), msg) for rid, msg in failed_checks(instance, checks,
-                                                                    cursor["check"])]
-    for record in freshness_changes(instance, cursor["freshness"], PAGE):
-        message = stale_message(record)
-        pending.append((("freshness", record.storage_id), message))
     sent = 0
-    for (field, record_id), message in pending:
-        if message is not None:
+    for name, execution_id, message in failed_checks(instance, checks, cursor["checks"]):
+        if error := post_alert(url, message):
+            return _not_sent(context, cursor, sent, error)
+        cursor["checks"][name] = execution_id
+        sent += 1
+    for record in freshness_changes(instance, cursor["freshness"], PAGE):
+        if (message := stale_message(record)) is not None:
             if error := post_alert(url, message):
-                context.log.error(f"alert not sent, retried next tick: {error}")
-                break
+                return _not_sent(context, cursor, sent, error)
             sent += 1
-        cursor[field] = max(cursor[field], record_id)
+        cursor["freshness"] = record.storage_id
     context.update_cursor(json.dumps(cursor))
     return dg.SkipReason(f"{sent} alerts sent")
+
+
+def _not_sent(context: dg.SensorEvaluationContext, cursor: dict[str, Any], sent: int,
+              error: str) -> dg.SkipReason:
+    # The cursor stays before the alert that failed: the next tick sends it again.
+    context.log.error(f"alert not sent (retried on the next tick): {error}")
+    context.update_cursor(json.dumps(cursor))
+    return dg.SkipReason(f"{sent} alerts sent; the next one was not: {error}")
 
 
 alert_sensors = [run_failure_alert, check_and_freshness_alerts]
