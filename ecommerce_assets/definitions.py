@@ -6,18 +6,22 @@ import dagster as dg
 
 from ecommerce_assets.bronze.assets import bronze_assets
 from ecommerce_assets.embeddings.assets import embedding_definitions
+from ecommerce_assets.freshness import with_freshness
 from ecommerce_assets.gold.assets import gold_definitions
 from ecommerce_assets.inbox_rejects import inbox_rejects
 from ecommerce_assets.silver.assets import silver_definitions
 from resources.deployment import build_resources
+from sensors.alerts import alert_sensors
 from sensors.automation import automation_sensor
 from sensors.inbox_sensor import bronze_ingest, inbox_sensor
 from sensors.orphaned_runs import orphaned_runs_sensor
 
 defs = dg.Definitions(
-    assets=[*bronze_assets, *silver_definitions, *gold_definitions, *embedding_definitions],
+    # Each layer's freshness policy is applied here, in one place (ecommerce_assets/freshness.py).
+    assets=with_freshness([*bronze_assets, *silver_definitions, *gold_definitions,
+                           *embedding_definitions]),
     jobs=[bronze_ingest, inbox_rejects],
-    sensors=[inbox_sensor, automation_sensor, orphaned_runs_sensor],
+    sensors=[inbox_sensor, automation_sensor, orphaned_runs_sensor, *alert_sensors],
     resources=build_resources(),
     # Steps run one after another inside the run's process: warehouse steps are serialized
     # by the pool anyway, and a step subprocess per asset would only add start-up time.

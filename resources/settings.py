@@ -151,6 +151,39 @@ def max_decompressed_bytes() -> int:
     return _int_env("ECOMMERCE_MAX_DECOMPRESSED_BYTES", 20 << 30, 1)
 
 
+# -- Freshness and alerts ----------------------------------------------------------------
+
+def bronze_due_hour() -> int:
+    """Hour of the day (UTC, 0-23) by which a landing day's bronze data is expected: bronze is
+    stale from then on until it materializes again."""
+    hour = _int_env("ECOMMERCE_BRONZE_DUE_HOUR", 6, 0)
+    if hour > 23:
+        raise ValueError(f"ECOMMERCE_BRONZE_DUE_HOUR={hour} must be an hour of the day, 0-23")
+    return hour
+
+
+def refresh_lag_minutes() -> int:
+    """Minutes after bronze is due by which silver, gold and embeddings are expected to have
+    refreshed from it."""
+    minutes = _int_env("ECOMMERCE_REFRESH_LAG_MINUTES", 30, 1)
+    if minutes >= 24 * 60:
+        raise ValueError(f"ECOMMERCE_REFRESH_LAG_MINUTES={minutes} must be less than a day")
+    return minutes
+
+
+def alert_webhook_url() -> str | None:
+    """``ECOMMERCE_ALERT_WEBHOOK_URL``: where the alert sensors post (a Slack incoming webhook
+    or any endpoint taking JSON); None when unset (the alert sensors skip)."""
+    name = "ECOMMERCE_ALERT_WEBHOOK_URL"
+    raw = _env(name)
+    if not raw:
+        return None
+    # http(s) only: urllib would also open file:// and ftp:// URLs.
+    if not re.match(r"^https?://[A-Za-z0-9.\-\[\]:@]+(/\S*)?$", raw):
+        raise SettingError(f"{name} is not an http:// or https:// URL")
+    return raw
+
+
 # -- The gcp deployment ------------------------------------------------------------------
 # Each setting is read and checked at definitions load: a missing or malformed one fails
 # with one sentence naming its variable, before any run starts.
