@@ -54,6 +54,7 @@ def record_inbox_rejects(context: dg.OpExecutionContext, config: InboxRejectsCon
             "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "duplicates_flagged": 0,
             "missing_columns": None, "extra_columns": None, "run_id": context.run.run_id,
             "processed_at": now})
+        context.log.warning(f"rejected inbox object {obj.key}: {rows[-1]['reason']}")
     # One transaction; the (object_key, generation) "partition" makes a re-run replace
     # its own rows instead of adding copies.
     warehouse.replace_partitions([

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,15 +231,19 @@ def column_schema(schema: pandera.DataFrameSchema) -> dg.TableSchema:
     return dg.TableSchema(columns=columns)
 
 
-def markdown_preview(table: pa.Table, max_chars: int = 40) -> str:
-    """A small Markdown table of ``table`` for the asset page."""
-    def cell(value: object) -> str:
+def markdown_preview(table: pa.Table, max_chars: int = 40,
+                     whole: Collection[str] = ()) -> str:
+    """A small Markdown table of ``table`` for the asset page: values are cut at ``max_chars``,
+    except in the columns ``whole``."""
+    def cell(column: str, value: object) -> str:
         text = "" if value is None else str(value)
         text = text.replace("|", "\\|").replace("\n", " ")
-        return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+        if column in whole or len(text) <= max_chars:
+            return text
+        return text[: max_chars - 1] + "…"
 
     lines = ["| " + " | ".join(table.column_names) + " |",
              "|" + "---|" * table.num_columns]
-    lines += ["| " + " | ".join(cell(v) for v in row.values()) + " |"
+    lines += ["| " + " | ".join(cell(c, v) for c, v in row.items()) + " |"
               for row in table.to_pylist()]
     return "\n".join(lines)

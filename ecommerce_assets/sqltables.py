@@ -5,7 +5,9 @@ BigQuery and transpiled by sqlglot for the embedded DuckDB. Dataset names are wr
 placeholders (``{bronze}``, ``{silver}``, ``{gold}``, ``{ops}``) and :func:`render` replaces
 them with validated dataset names; ``{as_of}`` (the reporting date of a gold run) becomes a
 ``DATE '...'`` literal. No other braces are interpreted. The tables a SELECT reads are found
-in the SQL itself, so an asset's lineage cannot drift from its query.
+in the SQL itself, and so are the columns each output column is computed from
+(:func:`column_sources`, shown in the UI as ``dagster/column_lineage``), so an asset's
+lineage cannot drift from its query.
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 
+import dagster as dg
 import pandera.pandas as pandera
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
+from sqlglot.lineage import lineage
 
 from ecommerce_assets.quality import column_schema, markdown_preview
 from resources import settings
@@ -33,6 +37,10 @@ SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
 DATASETS: dict[str, str] = {"bronze": "bronze", "silver": "silver", "gold": "gold", "ops": "ops"}
 AS_OF = "as_of"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Any reporting date parses the same: SQL read for its structure renders {as_of} with this one.
+PARSE_DATE = dt.date(2000, 1, 1)
+# (dataset, table, column) of a warehouse column.
+ColumnSource = tuple[str, str, str]
 
 
 def render(sql: str, datasets: dict[str, str] | None = None, *,
@@ -113,13 +121,44 @@ class SqlTable:
     def reads(self) -> tuple[tuple[str, str], ...]:
         """(dataset, table) of every warehouse table the SELECT reads, in order of first use
         (CTE names are unqualified, so they are not tables)."""
-        tree = sqlglot.parse_one(self.select_sql(as_of=dt.date(2000, 1, 1)), read="bigquery")
+        tree = sqlglot.parse_one(self.select_sql(as_of=PARSE_DATE), read="bigquery")
         found = [(t.db, t.name) for t in tree.find_all(exp.Table) if t.db in DATASETS]
         return tuple(dict.fromkeys(found))
 
     def upstream(self, dataset: str) -> tuple[str, ...]:
         """The tables of ``dataset`` the SELECT reads."""
         return tuple(t for d, t in self.reads if d == DATASETS[dataset])
+
+
+def column_sources(select: str, tables: Mapping[tuple[str, str], Iterable[str]],
+                   ) -> dict[str, tuple[ColumnSource, ...]]:
+    """For each output column of ``select`` (BigQuery SQL), the warehouse columns its value is
+    computed from (sorted; empty for a constant or a row count). ``tables`` gives the columns of
+    every (dataset, table) the SELECT reads, so that ``*`` and unqualified names resolve."""
+    schema: dict[str, dict[str, dict[str, str]]] = {}
+    for (dataset, table), columns in tables.items():
+        # Types do not change where a value comes from; sqlglot only needs the names.
+        schema.setdefault(dataset, {})[table] = dict.fromkeys(columns, "STRING")
+    # trim_selects only tidies the nodes' SQL for display; skipping it saves most of the time.
+    nodes = lineage(None, select, schema, dialect="bigquery", trim_selects=False)
+    return {name: tuple(sorted({(n.expression.db, n.expression.name, _column_name(n.name))
+                                for n in node.walk() if isinstance(n.expression, exp.Table)}))
+            for name, node in nodes.items()}
+
+
+def _column_name(qualified: str) -> str:
+    # A leaf is named "alias.column" (quoted when the name needs it).
+    return exp.to_column(qualified, dialect="bigquery").name
+
+
+def column_lineage(sources: Mapping[str, Iterable[ColumnSource]],
+                   columns: Iterable[str]) -> dg.TableColumnLineage:
+    """``dagster/column_lineage`` of the table's ``columns``: a warehouse table
+    ``dataset.table`` is the asset ``dataset/table``."""
+    return dg.TableColumnLineage(deps_by_column={
+        column: [dg.TableColumnDep(asset_key=dg.AssetKey([dataset, table]), column_name=name)
+                 for dataset, table, name in sources[column]]
+        for column in columns})
 
 
 def run_script(warehouse: Warehouse, statements: Sequence[str]) -> float:

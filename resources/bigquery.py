@@ -209,14 +209,14 @@ class BigQueryWarehouse(Warehouse):
     # -- jobs ----------------------------------------------------------------------------
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._labels = {"ecommerce-run": label_value(context.run_id or "none")}
+        self._labels = {"ecommerce-run": label_value(context.run.run_id if context.run else "none")}
 
     def job_labels(self, asset: str | None = None) -> dict[str, str]:
         """Labels of the next job: the asset (or op) running it, the run, the deployment."""
         labels = {"ecommerce-deployment": label_value(self.deployment), **self._labels}
         context = _current_context()
         if context is not None:
-            labels["ecommerce-run"] = label_value(context.run_id)
+            labels["ecommerce-run"] = label_value(context.run.run_id)
             keys = sorted(context.selected_asset_keys) if context.has_assets_def else []
             name = keys[0].to_user_string() if len(keys) == 1 else context.op_def.name
             labels["ecommerce-asset"] = label_value(name.replace("/", "__"))
@@ -226,7 +226,7 @@ class BigQueryWarehouse(Warehouse):
 
     def _record(self, job: Any) -> None:
         context = _current_context()
-        step = (context.run_id, context.op_def.name) if context is not None else None
+        step = (context.run.run_id, context.op_def.name) if context is not None else None
         self._jobs.append({
             "job_id": job.job_id, "kind": job.job_type,
             "bytes_processed": int(getattr(job, "total_bytes_processed", 0) or 0),

@@ -27,14 +27,13 @@ from dagster._core.storage.tags import (
 from ecommerce_assets.bronze.assets import INGESTED_OBJECTS, REINGEST_REASON
 from ecommerce_assets.bronze.spec import BRONZE_TABLES
 from ecommerce_assets.inbox_rejects import inbox_rejects
-from ecommerce_assets.partitions import daily_partitions
 from resources import settings
 from resources.object_store import ObjectStore
 from sensors.inbox import REJECTS, InboxCursor, Ingested, Policy, plan_tick
 
 bronze_ingest = dg.define_asset_job(
+    # Partitioned by landing day: Dagster infers it from the bronze assets it selects.
     "bronze_ingest", selection=dg.AssetSelection.groups("bronze"),
-    partitions_def=daily_partitions,
     description="Ingest landing days into bronze (launched by the inbox sensor).")
 
 _FINISHED = {dg.DagsterRunStatus.SUCCESS: "success", dg.DagsterRunStatus.FAILURE: "failure",

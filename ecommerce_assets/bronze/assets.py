@@ -11,11 +11,14 @@ which additive schema evolution loads as STRING columns; the materialization's
 
 
 import datetime as dt
+import warnings
 
 import dagster as dg
 import pyarrow as pa
 
+from ecommerce_assets import catalog
 from ecommerce_assets.automation import WAREHOUSE_POOL, WAREHOUSE_RETRY
+from ecommerce_assets.bronze import agent, ingest
 from ecommerce_assets.bronze.ingest import (
     CHANGED,
     LOADED,
@@ -58,6 +61,16 @@ def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
     key = dg.AssetKey(["bronze", table.name])
     engine = "duckdb" if settings.deployment() == "local" else "bigquery"
 
+    # backfill_policy is beta in dagster 1.13 and warns at every code load; the single-run
+    # policy is what makes a range backfill one run, so it stays and exactly that warning is
+    # silenced, here only.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Parameter `backfill_policy`",
+                                category=dg.BetaWarning)
+        return _bronze_asset(table, key, engine)
+
+
+def _bronze_asset(table: BronzeTable, key: dg.AssetKey, engine: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=key,
         group_name="bronze",
@@ -69,15 +82,25 @@ def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
         description=(f"Raw `{table.name}` objects of the landing day, cleaned and typed by "
                      f"the ingestion agent. {table.model.__doc__ or ''}").strip(),
         metadata={"dagster/column_schema": column_schema(table.schema),
-                  "dagster/table_name": table.warehouse_table},
+                  "dagster/table_name": table.warehouse_table,
+                  **catalog.code_references(python=[
+                      (table.model, "Pandera model (contract)"),
+                      (_bronze_asset, "Asset factory"),
+                      (ingest.ingest_partition, "Partition ingestion"),
+                      (agent, "Cleaning agent")])},
+        tags=catalog.tags("bronze", table.name),
+        owners=catalog.owners("bronze"),
         check_specs=[
             dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True,
                               description="The bronze Pandera schema, run in the warehouse on "
                                           "the partitions of the run"),
             dg.AssetCheckSpec(QUARANTINE_CHECK, asset=key,
                               description="Warns when more than "
-                                          f"{settings.quarantine_warn_rate():.1%} of rows read "
-                                          "were quarantined, or an object was rejected"),
+                                          f"{settings.quarantine_warn_rate():.1%} of the rows "
+                                          "read were quarantined "
+                                          "(ECOMMERCE_QUARANTINE_WARN_RATE), or an object was "
+                                          "rejected; the quarantined rows and rejected objects "
+                                          f"are in {QUARANTINE_TABLE} and {REGISTRY_TABLE}"),
             dg.AssetCheckSpec(SCHEMA_DRIFT_CHECK, asset=key,
                               description="Warns when an object of the run lacked columns of "
                                           "the model (loaded as NULL) or had columns the model "
@@ -102,6 +125,11 @@ def bronze_asset(table: BronzeTable) -> dg.AssetsDefinition:
                 f"{report.count(REJECTED)} objects rejected, {report.count(SKIPPED)} skipped, "
                 f"{report.count(VANISHED) + report.count(CHANGED)} gone before they were "
                 f"read, {len(report.deferred)} not settled yet)")
+            for entry in report.registry:
+                if entry["status"] == REJECTED:
+                    # Named with its whole reason: the summary above only counts them.
+                    context.log.warning(f"{table.name} {date}: rejected {entry['object_key']}: "
+                                        f"{entry['reason']}")
             reports[date] = report
             for day, reason in report.stale:
                 context.log.warning(f"{table.name} {day} must be ingested again: {reason}")
@@ -143,7 +171,9 @@ def _result(table: BronzeTable, warehouse: Warehouse,
         "objects_rejected": len(rejected),
         "objects_skipped_duplicate": sum(r.count(SKIPPED) for r in reports),
         "partitions": dg.MetadataValue.md(_partition_table(reports)),
-        "objects": dg.MetadataValue.md(markdown_preview(_objects(reports))),
+        # Object keys and reasons whole: a cut reason does not say what to fix.
+        "objects": dg.MetadataValue.md(markdown_preview(_objects(reports),
+                                                        whole=("object_key", "reason"))),
         "preview": dg.MetadataValue.md(markdown_preview(preview)),
         INGESTED_OBJECTS: dg.MetadataValue.json(_ingested_objects(reports)),
         "quarantine_table": QUARANTINE_TABLE,

@@ -10,7 +10,7 @@ dimension; the stored hash is the text's).
 import dagster as dg
 import numpy as np
 
-from ecommerce_assets import table_checks
+from ecommerce_assets import catalog, table_checks
 from ecommerce_assets.automation import (
     WAREHOUSE_POOL,
     WAREHOUSE_RETRY,
@@ -19,9 +19,15 @@ from ecommerce_assets.automation import (
 from ecommerce_assets.embeddings import clusters, search
 from ecommerce_assets.embeddings.incremental import refresh_embeddings
 from ecommerce_assets.embeddings.schemas import ProductClusters
-from ecommerce_assets.embeddings.spec import EMBEDDING_TABLES, EMBEDDINGS_DATASET, EmbeddingTable
+from ecommerce_assets.embeddings.spec import (
+    EMBEDDING_TABLES,
+    EMBEDDINGS_DATASET,
+    VECTOR_COLUMNS,
+    EmbeddingTable,
+)
+from ecommerce_assets.gold.assets import table_columns
 from ecommerce_assets.quality import markdown_preview
-from ecommerce_assets.sqltables import definition_metadata
+from ecommerce_assets.sqltables import column_lineage, column_sources, definition_metadata
 from resources import settings
 from resources.embedder import Embedder
 from resources.warehouse import Warehouse
@@ -78,6 +84,21 @@ def materialize(context: dg.AssetExecutionContext, table: EmbeddingTable) -> dg.
     return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
 
+# Columns the asset computes in Python from ``embedding_text`` (its hash, its vector).
+FROM_TEXT = ("text_hash", "embedding")
+
+
+def lineage_metadata(table: EmbeddingTable) -> dict:
+    """``dagster/column_lineage``: the source columns from the silver and gold columns the
+    source SQL uses; the hash and the vector from those of ``embedding_text``; the model name
+    and the time from none."""
+    sources = column_sources(table.source_sql(), {(d, t): table_columns(d, t)
+                                                  for d, t in table.reads})
+    sources.update({c: sources["embedding_text"] if c in FROM_TEXT else ()
+                    for c in VECTOR_COLUMNS})
+    return {"dagster/column_lineage": column_lineage(sources, table.schema.columns)}
+
+
 def embedding_asset(table: EmbeddingTable) -> dg.AssetsDefinition:
     def compute(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         return materialize(context, table)
@@ -88,7 +109,15 @@ def embedding_asset(table: EmbeddingTable) -> dg.AssetsDefinition:
         deps=[dg.AssetKey([d, t]) for d, t in table.reads if d in ("silver", "gold")],
         kinds={"python", settings.warehouse_kind()},
         description=f"{table.description} Source rows: `{table.sql_file}`.",
-        metadata=definition_metadata(table.warehouse_table, table.schema, table.sql_file),
+        metadata={**definition_metadata(table.warehouse_table, table.schema, table.sql_file),
+                  **lineage_metadata(table),
+                  **catalog.code_references(
+                      sql=table.sql_path,
+                      python=[(table.model, "Pandera model (contract)"),
+                              (embedding_asset, "Asset factory"),
+                              (refresh_embeddings, "Incremental refresh")])},
+        tags=catalog.tags("embeddings", table.name),
+        owners=catalog.owners("embeddings"),
         check_specs=check_specs(table),
         required_resource_keys={"warehouse", "embedder"},
         automation_condition=refresh_on_upstream_change(),
@@ -116,7 +145,11 @@ CLUSTERS_SCHEMA = ProductClusters.to_schema()
     description="k-means clusters of the product vectors (one per category by default) and "
                 "a 2-D map of them (PCA) on this page; purity = share of a cluster's most "
                 "common category.",
-    metadata=definition_metadata(CLUSTERS_TABLE, CLUSTERS_SCHEMA),
+    metadata={**definition_metadata(CLUSTERS_TABLE, CLUSTERS_SCHEMA),
+              **catalog.code_references(python=[(ProductClusters, "Pandera model (contract)"),
+                                                 (clusters, "Clustering and map")])},
+    tags=catalog.tags("embeddings", "product_clusters"),
+    owners=catalog.owners("embeddings"),
     check_specs=[table_checks.schema_spec(asset_key("product_clusters"), "embeddings")],
     required_resource_keys={"warehouse", "embedder"},
     automation_condition=refresh_on_upstream_change(),

@@ -16,18 +16,29 @@ from collections.abc import Callable
 import dagster as dg
 from pydantic import Field
 
+from ecommerce_assets import catalog
 from ecommerce_assets.automation import (
     WAREHOUSE_POOL,
     WAREHOUSE_RETRY,
     refresh_on_upstream_change,
 )
+from ecommerce_assets.gold import checks as gold_checks_module
 from ecommerce_assets.gold import heatmap
 from ecommerce_assets.gold.checks import asset_key, check_specs, gold_checks, materialization_checks
 from ecommerce_assets.gold.fx import gold_fx_rates
-from ecommerce_assets.gold.refresh import refresh_table
-from ecommerce_assets.gold.spec import GOLD_TABLES, GoldTable
-from ecommerce_assets.sqltables import definition_metadata, preview_markdown
+from ecommerce_assets.gold.refresh import refresh_table, splice_ctes
+from ecommerce_assets.gold.schemas import FxRates
+from ecommerce_assets.gold.spec import FX_RATES_TABLE, GOLD_TABLES, GoldTable
+from ecommerce_assets.silver.spec import SILVER_TABLES
+from ecommerce_assets.sqltables import (
+    PARSE_DATE,
+    column_lineage,
+    column_sources,
+    definition_metadata,
+    preview_markdown,
+)
 from resources import settings
+from resources.addresses import UspsAddressStandardizer
 from resources.warehouse import Warehouse
 
 HEATMAP_FILE = "cohort_retention_heatmap.png"
@@ -45,7 +56,7 @@ def resolve_as_of(configured: str | None, context: dg.AssetExecutionContext) -> 
         return dt.date.fromisoformat(configured)
     if override := settings.as_of_override():
         return override
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     created = record.create_timestamp if record else dt.datetime.now(dt.UTC)
     return created.astimezone(dt.UTC).date()
 
@@ -59,6 +70,30 @@ def heatmap_report(warehouse: Warehouse, table: GoldTable, as_of: dt.date | None
     return {"heatmap": dg.MetadataValue.md(image.markdown()),
             "heatmap_path": dg.MetadataValue.path(str(path)),
             "heatmap_cohorts": image.cohorts}
+
+
+# The seams' default resources (both deployments): column lineage is read from the SELECT
+# they produce, since a seam's own CTE body in the SQL file is only a stand-in.
+SEAM_DEFAULTS: dict[str, object] = {"address_standardizer": UspsAddressStandardizer()}
+
+
+def table_columns(dataset: str, table: str) -> list[str]:
+    """The columns of a silver or gold table, from its Pandera model."""
+    if f"{dataset}.{table}" == FX_RATES_TABLE:
+        return list(FxRates.to_schema().columns)
+    tables = {"silver": SILVER_TABLES, "gold": GOLD_TABLES}[dataset]
+    return list(tables[table].schema.columns)
+
+
+def lineage_metadata(table: GoldTable) -> dict:
+    """``dagster/column_lineage``: each gold column from the silver and gold columns its SQL
+    (seams spliced in) uses."""
+    select = table.select_sql(as_of=PARSE_DATE)
+    if table.seams:
+        select = splice_ctes(select, {s.cte: SEAM_DEFAULTS[s.resource_key].select_sql(s.source)
+                                      for s in table.seams})
+    sources = column_sources(select, {(d, t): table_columns(d, t) for d, t in table.reads})
+    return {"dagster/column_lineage": column_lineage(sources, table.schema.columns)}
 
 
 REPORTS: dict[str, Callable[[Warehouse, GoldTable, dt.date | None], dict]] = {
@@ -102,7 +137,17 @@ def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
         deps=[dg.AssetKey([d, t]) for d, t in table.reads if d in ("silver", "gold")],
         kinds={"sql", settings.warehouse_kind()},
         description=f"{table.description} Built by `{table.sql_file}`.",
-        metadata=definition_metadata(table.warehouse_table, table.schema, table.sql_file),
+        metadata={**definition_metadata(table.warehouse_table, table.schema, table.sql_file),
+                  **lineage_metadata(table),
+                  **catalog.code_references(
+                      sql=table.sql_path,
+                      python=[(table.model, "Pandera model (contract)"),
+                              (gold_asset, "Asset factory"),
+                              (refresh_table, "Refresh"),
+                              (gold_checks_module, "Checks"),
+                              *([(REPORTS[table.report], "Report")] if table.report else [])])},
+        tags=catalog.tags("gold", table.name),
+        owners=catalog.owners("gold"),
         check_specs=check_specs(table),
         required_resource_keys={"warehouse", *(s.resource_key for s in table.seams)},
         automation_condition=refresh_on_upstream_change(),

@@ -9,7 +9,7 @@ coverage re-checked, and the marts (which join this table) refresh after it. Its
 
 import dagster as dg
 
-from ecommerce_assets import table_checks
+from ecommerce_assets import catalog, table_checks
 from ecommerce_assets.automation import WAREHOUSE_POOL, refresh_on_upstream_change
 from ecommerce_assets.gold.schemas import FxRates as FxRatesModel
 from ecommerce_assets.gold.spec import FX_RATES_TABLE
@@ -49,7 +49,11 @@ def currencies_in_use(warehouse: Warehouse) -> list[str]:
     description="Exchange rates (USD per unit of each currency) from the `fx_rates` resource "
                 "(default: the static reference rates shipped in `resources/fx_rates.py`). "
                 "Gold converts prices by joining this table.",
-    metadata=definition_metadata(FX_RATES_TABLE, SCHEMA),
+    metadata={**definition_metadata(FX_RATES_TABLE, SCHEMA),
+              **catalog.code_references(python=[(FxRatesModel, "Pandera model (contract)"),
+                                                 (FxRates, "FxRates resource")])},
+    tags=catalog.tags("gold", "fx_rates"),
+    owners=catalog.owners("gold"),
     check_specs=[
         table_checks.schema_spec(ASSET_KEY, "gold"),
         dg.AssetCheckSpec(COVERAGE_CHECK, asset=ASSET_KEY, blocking=True,

@@ -8,11 +8,14 @@ updated, and runs in the warehouse pool, like every asset that writes the wareho
 
 import dagster as dg
 
+from ecommerce_assets import catalog
 from ecommerce_assets.automation import (
     WAREHOUSE_POOL,
     WAREHOUSE_RETRY,
     refresh_on_upstream_change,
 )
+from ecommerce_assets.bronze.spec import BRONZE_TABLES
+from ecommerce_assets.silver import checks as silver_checks_module
 from ecommerce_assets.silver.checks import (
     asset_key,
     check_specs,
@@ -22,9 +25,23 @@ from ecommerce_assets.silver.checks import (
 )
 from ecommerce_assets.silver.refresh import refresh_table
 from ecommerce_assets.silver.spec import REJECTS_TABLE, SILVER_TABLES, SilverTable
-from ecommerce_assets.sqltables import definition_metadata, preview_markdown
+from ecommerce_assets.sqltables import (
+    PARSE_DATE,
+    column_lineage,
+    column_sources,
+    definition_metadata,
+    preview_markdown,
+)
 from resources import settings
 from resources.warehouse import Warehouse
+
+
+def lineage_metadata(table: SilverTable) -> dict:
+    """``dagster/column_lineage``: each silver column from the bronze columns its SQL uses."""
+    sources = column_sources(table.select_sql(as_of=PARSE_DATE),
+                             {("bronze", n): BRONZE_TABLES[n].schema.columns
+                              for n in table.bronze_tables})
+    return {"dagster/column_lineage": column_lineage(sources, table.schema.columns)}
 
 
 def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
@@ -38,7 +55,16 @@ def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
                      f"`sql/silver/{table.sql_path.name}`."
                      + (f" Rows it rejects go to `{REJECTS_TABLE}` with the reason."
                         if table.can_reject else "")),
-        metadata=definition_metadata(table.warehouse_table, table.schema, table.sql_file),
+        metadata={**definition_metadata(table.warehouse_table, table.schema, table.sql_file),
+                  **lineage_metadata(table),
+                  **catalog.code_references(
+                      sql=table.sql_path,
+                      python=[(table.model, "Pandera model (contract)"),
+                              (silver_asset, "Asset factory"),
+                              (refresh_table, "Refresh"),
+                              (silver_checks_module, "Checks")])},
+        tags=catalog.tags("silver", table.name),
+        owners=catalog.owners("silver"),
         check_specs=check_specs(table),
         automation_condition=refresh_on_upstream_change(),
         pool=WAREHOUSE_POOL,
