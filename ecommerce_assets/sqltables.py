@@ -12,7 +12,11 @@ lineage cannot drift from its query.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
+import json
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -134,7 +138,29 @@ def column_sources(select: str, tables: Mapping[tuple[str, str], Iterable[str]],
                    ) -> dict[str, tuple[ColumnSource, ...]]:
     """For each output column of ``select`` (BigQuery SQL), the warehouse columns its value is
     computed from (sorted; empty for a constant or a row count). ``tables`` gives the columns of
-    every (dataset, table) the SELECT reads, so that ``*`` and unqualified names resolve."""
+    every (dataset, table) the SELECT reads, so that ``*`` and unqualified names resolve.
+
+    Tracing takes seconds over all tables, and every run process loads the code again: the
+    answer is cached under ``ECOMMERCE_HOME/cache/lineage/``, keyed by the SQL, the tables'
+    columns and the sqlglot version, so it can never be stale."""
+    key_text = json.dumps([select, sorted((list(k), list(v)) for k, v in tables.items()),
+                           sqlglot.__version__])
+    cache = (settings.ecommerce_home() / "cache" / "lineage"
+             / f"{hashlib.sha256(key_text.encode()).hexdigest()}.json")
+    with contextlib.suppress(OSError, ValueError):
+        return {c: tuple(tuple(s) for s in sources)
+                for c, sources in json.loads(cache.read_text()).items()}
+    found = _trace_columns(select, tables)
+    with contextlib.suppress(OSError):  # a cache, never a failure
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(json.dumps(found))
+        partial.replace(cache)
+    return found
+
+
+def _trace_columns(select: str, tables: Mapping[tuple[str, str], Iterable[str]],
+                   ) -> dict[str, tuple[ColumnSource, ...]]:
     schema: dict[str, dict[str, dict[str, str]]] = {}
     for (dataset, table), columns in tables.items():
         # Types do not change where a value comes from; sqlglot only needs the names.

@@ -209,7 +209,8 @@ class BigQueryWarehouse(Warehouse):
     # -- jobs ----------------------------------------------------------------------------
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._labels = {"ecommerce-run": label_value(context.run.run_id if context.run else "none")}
+        run_id = context.run.run_id if context.run else "none"
+        self._labels = {"ecommerce-run": label_value(run_id)}
 
     def job_labels(self, asset: str | None = None) -> dict[str, str]:
         """Labels of the next job: the asset (or op) running it, the run, the deployment."""
