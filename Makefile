@@ -85,9 +85,11 @@ seed: install $(DAGSTER_HOME)/dagster.yaml ## seed once: DAYS dirty days, then b
 
 # `dg dev` (dagster-dg-cli) is 1.13's start command: `dagster dev` warns it is superseded.
 # It loads the project of [tool.dg] in pyproject.toml. Ctrl-C stops it (webserver, daemon,
-# code server and runs); state stays in $(ECOMMERCE_HOME).
+# code server and runs); state stays in $(ECOMMERCE_HOME). webserver.url tells `ecommerce
+# backfill` where the UI listens.
 dev: seed ## seed on first use, then the UI + daemon on HOST:PORT (Ctrl-C stops)
 	@mkdir -p "$(DAGSTER_HOME)"
+	@echo "http://$(HOST):$(PORT)" | sed 's|//0\.0\.0\.0:|//127.0.0.1:|' > "$(ECOMMERCE_HOME)/webserver.url"
 	$(BIN)/dg dev --host $(HOST) --port $(PORT)
 
 # One dirty batch of today, from the end of the previous batch to now, into the running demo's
