@@ -117,8 +117,12 @@ def make_batch(state: GeneratorState, date: dt.date, n_orders: int, n_users: int
     # New orders: some by today's new users, the rest by existing users.
     n_existing = len(t["users"])
     from_new = rng.random(n_orders) < (NEW_USER_ORDER_SHARE if n_users else 0.0)
+    # Existing users who signed up before the window ends (the seed holds a few created after
+    # its date): an order never precedes its user, nor falls after the window.
+    eligible = np.flatnonzero(_seconds(t["users"]["created_at"]) < day_end)
+    eligible = eligible if len(eligible) else np.arange(n_existing)
     order_users = np.where(from_new, n_existing + rng.integers(0, max(n_users, 1), n_orders),
-                           rng.integers(0, n_existing, n_orders))
+                           eligible[rng.integers(0, len(eligible), n_orders)])
     u_created = _seconds(all_users["created_at"])[order_users]
     lo = np.maximum(u_created, day_start)
     order_created = lo + (rng.random(n_orders) * (day_end - lo)).astype(np.int64)
