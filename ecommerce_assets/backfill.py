@@ -97,7 +97,7 @@ def asset_keys(selection: str) -> list[list[str]]:
     materialize --select`` takes them, comma-separated keys (``bronze/orders,bronze/users``).
     Only daily-partitioned assets can be backfilled by partition."""
     import dagster as dg
-    from dagster._core.errors import DagsterInvalidAssetSelectionError
+    from dagster._core.definitions.asset_selection import DagsterInvalidAssetSelectionError
 
     from ecommerce_assets.definitions import defs
 
@@ -133,8 +133,10 @@ def graphql(url: str, query: str, variables: dict) -> dict:
         with urllib.request.urlopen(request, timeout=60) as response:
             payload = json.loads(response.read())
     except urllib.error.HTTPError as exc:  # the reason is in the body, not in "HTTP Error 500"
-        raise BackfillError(f"the webserver at {url} refused it: "
-                            f"{_error_message(exc.read(), exc)}") from None
+        payload = _json(exc.read())
+        if not payload.get("data") and not payload.get("errors"):
+            raise BackfillError(f"the webserver at {url} answered HTTP {exc.code} "
+                                f"{exc.reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise BackfillError(f"no Dagster webserver answers at {url} ({reason}); start it with "
@@ -145,17 +147,18 @@ def graphql(url: str, query: str, variables: dict) -> dict:
     return payload["data"]
 
 
-def _error_message(body: bytes, exc: urllib.error.HTTPError) -> str:
+def _json(body: bytes) -> dict:
     try:
-        errors = json.loads(body).get("errors") or []
-        message = errors[0].get("message") if errors else None
-    except (ValueError, AttributeError):
-        message = None
-    return _first_line(message) if message else f"HTTP {exc.code} {exc.reason}"
+        payload = json.loads(body)
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
 
 
 def _first_line(message: str) -> str:
-    return message.strip().splitlines()[0] if message.strip() else "(no message)"
+    """The first line of a server message, without the Python exception's class name."""
+    line = message.strip().splitlines()[0] if message.strip() else "(no message)"
+    return re.sub(r"^(?:[\w.]+\.)?\w+(?:Error|Exception|Violation): ", "", line)
 
 
 def launch(url: str, keys: list[list[str]], partitions: list[str], title: str) -> str:
@@ -163,7 +166,8 @@ def launch(url: str, keys: list[list[str]], partitions: list[str], title: str) -
               "title": title}
     result = graphql(url, LAUNCH, {"params": params})["launchPartitionBackfill"]
     if result["__typename"] != "LaunchBackfillSuccess":
-        raise BackfillError(f"{result['__typename']}: {_first_line(result.get('message', ''))}")
+        raise BackfillError(f"the webserver at {url} refused the backfill: "
+                            f"{_first_line(result.get('message') or result['__typename'])}")
     return result["backfillId"]
 
 
