@@ -1,17 +1,21 @@
 """The ``ecommerce`` command.
 
-``ecommerce backfill``: submit a partition backfill to a running Dagster (its daemon runs it).
+``ecommerce backfill``: submit a partition backfill to a running Dagster (its daemon runs it;
+the code is in ``ecommerce_assets/backfill.py``).
 ``ecommerce similar-products`` / ``search-products`` / ``lookalike-customers``: vector search
 over the embedding tables of the configured warehouse (see the README, "Embeddings").
 
     ecommerce backfill 2026-11-01 2026-11-24                    # every bronze asset
     ecommerce backfill 2026-11-20 2026-11-24 --select 'key:"bronze/orders"' --wait
+    ecommerce backfill 2026-11-20 2026-11-24 --select bronze/orders,bronze/order_items
 
-It goes through the webserver's GraphQL API, exactly like the UI's "Materialize selected"
+The webserver is --url, else DAGSTER_WEBSERVER_URL, else the PORT (and HOST) `make dev`
+takes, else the address the last `make dev` wrote to $ECOMMERCE_HOME/webserver.url, else
+http://127.0.0.1:3000. It goes through the webserver's GraphQL API, exactly like the UI's "Materialize selected"
 → partition range, so the backfill shows on the UI's Backfills page. Assets with the
 single-run backfill policy (bronze) are processed as one run per asset for the range.
 For a run in this process instead, without a daemon, use
-``dagster asset materialize -m ecommerce_assets.definitions --select … --partition-range A...B``.
+``dg launch --assets … --partition-range A...B``.
 
 ``ecommerce query "SQL" [--json]``: one BigQuery-dialect SELECT (``{bronze}``, ``{silver}``,
 ``{gold}``, ``{ops}`` placeholders) on the configured warehouse (``ECOMMERCE_DEPLOYMENT``).
@@ -26,82 +30,12 @@ them (``set -a; . PATH; set +a``).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import re
 import sys
-import time
-import urllib.request
 from collections.abc import Sequence
 
-LAUNCH = """
-mutation($params: LaunchBackfillParams!) {
-  launchPartitionBackfill(backfillParams: $params) {
-    __typename
-    ... on LaunchBackfillSuccess { backfillId }
-    ... on PythonError { message }
-    ... on InvalidSubsetError { message }
-    ... on PartitionSetNotFoundError { message }
-    ... on UnauthorizedError { message }
-  }
-}
-"""
-STATUS = """
-query($id: String!) { partitionBackfillOrError(backfillId: $id) {
-  __typename ... on PartitionBackfill { status numPartitions } ... on PythonError { message }
-} }
-"""
-DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
-
-
-def graphql(url: str, query: str, variables: dict) -> dict:
-    body = json.dumps({"query": query, "variables": variables}).encode()
-    request = urllib.request.Request(f"{url.rstrip('/')}/graphql", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        payload = json.loads(response.read())
-    if payload.get("errors"):
-        raise RuntimeError(f"GraphQL errors: {payload['errors']}")
-    return payload["data"]
-
-
-def partition_keys(start: str, end: str) -> list[str]:
-    """The daily partition keys from start to end, inclusive (validated dates)."""
-    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    if last < first:
-        raise ValueError(f"the range {start}...{end} ends before it starts")
-    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
-
-
-def asset_keys(selection: str) -> list[list[str]]:
-    """Asset key paths of a Dagster selection string (e.g. ``group:bronze``)."""
-    import dagster as dg
-
-    from ecommerce_assets.definitions import defs
-
-    keys = dg.AssetSelection.from_string(selection).resolve(defs.resolve_asset_graph())
-    if not keys:
-        raise ValueError(f"the selection {selection!r} matches no asset")
-    return sorted(k.path for k in keys)
-
-
-def submit_backfill(url: str, selection: str, start: str, end: str) -> str:
-    params = {"assetSelection": [{"path": p} for p in asset_keys(selection)],
-              "partitionNames": partition_keys(start, end),
-              "title": f"{selection} {start}...{end}"}
-    result = graphql(url, LAUNCH, {"params": params})["launchPartitionBackfill"]
-    if result["__typename"] != "LaunchBackfillSuccess":
-        raise RuntimeError(f"{result['__typename']}: {result.get('message')}")
-    return result["backfillId"]
-
-
-def wait_for(url: str, backfill_id: str, timeout_s: float) -> str:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status = graphql(url, STATUS, {"id": backfill_id})["partitionBackfillOrError"]
-        if status.get("status") in DONE or time.monotonic() > deadline:
-            return status.get("status") or status.get("message", "unknown")
-        time.sleep(2)
+from ecommerce_assets import backfill as bf
 
 
 def run_query(sql: str) -> list[dict]:
@@ -178,15 +112,20 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def backfill_command(args: argparse.Namespace) -> int:
+    url = (args.url or bf.webserver_url()).rstrip("/")
     try:
-        backfill_id = submit_backfill(args.url, args.select, args.start, args.end)
-    except (ValueError, RuntimeError, OSError) as exc:
+        backfill_id = bf.submit_backfill(url, args.select, args.start, args.end)
+    except bf.BackfillError as exc:
         print(f"ecommerce backfill: {exc}", file=sys.stderr)
         return 2
-    print(f"backfill {backfill_id} submitted: {args.url}/overview/backfills/{backfill_id}")
+    print(f"backfill {backfill_id} submitted: {url}/overview/backfills/{backfill_id}")
     if not args.wait:
         return 0
-    status = wait_for(args.url, backfill_id, args.timeout)
+    try:
+        status = bf.wait_for(url, backfill_id, args.timeout)
+    except bf.BackfillError as exc:
+        print(f"ecommerce backfill: {exc}", file=sys.stderr)
+        return 2
     print(f"backfill {backfill_id}: {status}")
     return 0 if status in ("COMPLETED", "COMPLETED_SUCCESS") else 1
 
@@ -200,9 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     backfill.add_argument("start", help="first landing day, YYYY-MM-DD")
     backfill.add_argument("end", help="last landing day, YYYY-MM-DD (inclusive)")
     backfill.add_argument("--select", default="group:bronze",
-                          help="Dagster asset selection (default: group:bronze)")
-    backfill.add_argument("--url", default="http://127.0.0.1:3000",
-                          help="the Dagster webserver (default: http://127.0.0.1:3000)")
+                          help="assets: Dagster selection syntax (group:bronze, "
+                               "key:\"bronze/orders\") or keys a,b (default: group:bronze)")
+    backfill.add_argument("--url", default=None,
+                          help="the Dagster webserver (default: DAGSTER_WEBSERVER_URL, else "
+                               "PORT/HOST, else what make dev wrote, else 127.0.0.1:3000)")
     backfill.add_argument("--wait", action="store_true", help="wait until it finishes")
     backfill.add_argument("--timeout", type=float, default=3600, help="seconds to wait")
     backfill.set_defaults(run=backfill_command)

@@ -1,5 +1,8 @@
 """Run a real ``dagster dev`` (webserver + daemon) for a test, and always stop it.
 
+It starts the server as ``make dev`` does: ``dg dev`` in the repository, with
+``deploy/dagster.local.yaml`` copied into a fresh DAGSTER_HOME.
+
 The process runs in its own session so that killing its process group also stops the
 webserver, daemon and code-server children it spawns, even when the test fails. Entering
 ``dagster_dev`` again with the same ``tmp_path`` restarts it on the same DAGSTER_HOME and
@@ -22,6 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import REPO, free_port
+
+# The instance file of the embedded default, copied to $DAGSTER_HOME/dagster.yaml.
+LOCAL_INSTANCE = REPO / "deploy" / "dagster.local.yaml"
+
+
+def dev_command(host: str, port: int) -> list[str]:
+    """The command line `make dev` starts the server with (see the Makefile)."""
+    dg = Path(sys.executable).with_name("dg")
+    return [str(dg), "dev", "--host", host, "--port", str(port)]
 
 
 @dataclass
@@ -83,15 +95,14 @@ def dagster_dev(tmp_path: Path, env: dict[str, str] | None = None,
     port = free_port()
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "dagster.yaml", dagster_home / "dagster.yaml")  # as `make dev` does
+    shutil.copy(LOCAL_INSTANCE, dagster_home / "dagster.yaml")  # as `make dev` does
     full_env = {**os.environ, "DAGSTER_HOME": str(dagster_home),
                 "ECOMMERCE_HOME": str(tmp_path / "ecommerce"), **(env or {})}
     log_path = tmp_path / log_name
-    dagster = Path(sys.executable).with_name("dagster")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
-            cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            dev_command("127.0.0.1", port), cwd=REPO, env=full_env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
     dev = DagsterDev(url=f"http://127.0.0.1:{port}", process=proc, log_path=log_path,
                      dagster_home=dagster_home)
     try:

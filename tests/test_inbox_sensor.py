@@ -552,7 +552,7 @@ def test_shipped_instance_purges_old_ticks(tmp_path: Path) -> None:
 
     from tests.conftest import REPO
 
-    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster.local.yaml", tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         for kind in (InstigatorType.SENSOR, InstigatorType.AUTO_MATERIALIZE):
             days = instance.get_tick_retention_settings(kind)

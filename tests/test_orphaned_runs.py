@@ -52,7 +52,7 @@ def test_a_run_whose_worker_is_gone_is_failed(tmp_path: Path, ecommerce_home: Pa
                                               monkeypatch) -> None:
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster.local.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:
         orphan = _started_run(instance, home, in_child=True)  # its process has exited

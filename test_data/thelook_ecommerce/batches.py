@@ -36,14 +36,14 @@ def _seconds(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
 
 
 def _updates(rng: np.random.Generator, state: GeneratorState, n: int, day_start: int,
-             ) -> tuple[pa.Table, pa.Table]:
-    """Later versions of up to ``n`` open orders (and their items), stamped during the day.
+             day_end: int) -> tuple[pa.Table, pa.Table]:
+    """Later versions of up to ``n`` open orders (and their items), stamped in the window.
 
-    Only orders whose next step can happen today within THELOOK's windows qualify:
-    Processing -> Shipped within 3 days of created_at, Shipped -> Complete within 5 days
-    of shipped_at. So recent orders (typically yesterday's batch) move forward.
+    Only orders created before the window whose next step can happen within it under
+    THELOOK's rules qualify: Processing -> Shipped within 3 days of created_at, Shipped ->
+    Complete within 5 days of shipped_at. So recent orders (typically the previous batch's)
+    move forward.
     """
-    day_end = day_start + syn.DAY
     orders = state.tables["orders"]
     status = orders["status"].to_numpy(zero_copy_only=False)
     created = _seconds(orders["created_at"])
@@ -91,10 +91,15 @@ def _replace_rows(table: pa.Table, key: str, new: pa.Table) -> pa.Table:
 
 
 def make_batch(state: GeneratorState, date: dt.date, n_orders: int, n_users: int,
-               n_products: int, rng: np.random.Generator) -> Batch:
-    """Build the clean rows of one landing day and advance ``state`` past them."""
-    day_start = syn.epoch(date)
-    day_end = day_start + syn.DAY
+               n_products: int, rng: np.random.Generator,
+               window: tuple[int, int] | None = None) -> Batch:
+    """Build the clean rows of one landing day and advance ``state`` past them.
+
+    ``window``: the part of the day the batch covers, [start, end) in epoch seconds (default
+    the whole day). New rows are created in it; intra-day batches use consecutive windows,
+    so a later batch of the same day never predates an earlier one.
+    """
+    day_start, day_end = window or (syn.epoch(date), syn.epoch(date) + syn.DAY)
     t = state.tables
     ids = state.next_ids
     geo = syn.geography(np.random.default_rng(state.seed))  # same pools as the seed
@@ -112,8 +117,12 @@ def make_batch(state: GeneratorState, date: dt.date, n_orders: int, n_users: int
     # New orders: some by today's new users, the rest by existing users.
     n_existing = len(t["users"])
     from_new = rng.random(n_orders) < (NEW_USER_ORDER_SHARE if n_users else 0.0)
+    # Existing users who signed up before the window ends (the seed holds a few created after
+    # its date): an order never precedes its user, nor falls after the window.
+    eligible = np.flatnonzero(_seconds(t["users"]["created_at"]) < day_end)
+    eligible = eligible if len(eligible) else np.arange(n_existing)
     order_users = np.where(from_new, n_existing + rng.integers(0, max(n_users, 1), n_orders),
-                           rng.integers(0, n_existing, n_orders))
+                           eligible[rng.integers(0, len(eligible), n_orders)])
     u_created = _seconds(all_users["created_at"])[order_users]
     lo = np.maximum(u_created, day_start)
     order_created = lo + (rng.random(n_orders) * (day_end - lo)).astype(np.int64)
@@ -125,7 +134,8 @@ def make_batch(state: GeneratorState, date: dt.date, n_orders: int, n_users: int
                                 all_products, day_end)
     events = syn.number_events(pa.concat_tables([purchase, anon]), ids["events"])
 
-    upd_orders, upd_items = _updates(rng, state, round(UPDATE_SHARE * n_orders), day_start)
+    upd_orders, upd_items = _updates(rng, state, round(UPDATE_SHARE * n_orders), day_start,
+                                    day_end)
     orders_out = pa.concat_tables([sales.orders.cast(t["orders"].schema),
                                    upd_orders.cast(t["orders"].schema)])
     items_out = pa.concat_tables([sales.order_items.cast(t["order_items"].schema),
@@ -159,5 +169,6 @@ def make_batch(state: GeneratorState, date: dt.date, n_orders: int, n_users: int
         ids[name] += table.num_rows
     state.batches += 1
     state.last_date = date.isoformat()
+    state.last_until = day_end
     return Batch(date=date, tables=tables, new_rows=new_rows,
                  updated_rows={k: updated_rows.get(k, 0) for k in tables})

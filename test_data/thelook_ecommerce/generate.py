@@ -4,10 +4,15 @@
     python test_data/thelook_ecommerce/generate.py --days 3         # the 3 days ending today
     python test_data/thelook_ecommerce/generate.py --date 2026-11-20 --rows 500 --tables orders,order_items
     python test_data/thelook_ecommerce/generate.py --rows 115000 --tables events   # ~2.2M events
+    python test_data/thelook_ecommerce/generate.py --at now       # today's rows up to now
+    python test_data/thelook_ecommerce/generate.py --at 14:00     # today, since the last batch
 
 Each day's batch writes one file per table at ``{table}/date=YYYY-MM-DD/batch_{n}.{ext}``
-and a manifest (rows per file, duplicates injected, dirt counts, malformed rows) under
-``{state-dir}/manifests/``. Dirt kinds and rates are documented in ``dirt.py``.
+(``n`` counts every batch, so a day may hold several) and a manifest (rows per file,
+duplicates injected, dirt counts, malformed rows) under ``{state-dir}/manifests/``. A batch
+covers a window of its day: from the end of the previous batch (or midnight) to ``--at``
+(UTC; default the end of the day), so more batches can land the same day until one covers
+it to midnight. Dirt kinds and rates are documented in ``dirt.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from ecommerce_assets.formats import FIRST_LANDING_DATE
 from resources import settings
 from resources.object_store import store_for_uri
 from test_data.thelook_ecommerce import reference as ref
+from test_data.thelook_ecommerce import synthetic as syn
 from test_data.thelook_ecommerce.batches import make_batch
 from test_data.thelook_ecommerce.dirt import DirtRates, make_dirty
 from test_data.thelook_ecommerce.state import GeneratorState
@@ -39,11 +45,26 @@ class GenerateError(Exception):
     """A request the generator refuses, reported as one sentence."""
 
 
+def time_of_day(text: str) -> int:
+    """Seconds since midnight UTC of ``HH:MM[:SS]``, or of the current time for ``now``."""
+    if text == "now":
+        now = dt.datetime.now(dt.UTC)
+        return now.hour * 3600 + now.minute * 60 + now.second
+    try:
+        t = dt.time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HH:MM, HH:MM:SS or now") from None
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--date", type=dt.date.fromisoformat, default=dt.datetime.now(dt.UTC).date(),
                    help="last landing date YYYY-MM-DD (default: today UTC)")
     p.add_argument("--days", type=int, default=1, help="number of days ending at --date")
+    p.add_argument("--at", type=time_of_day, default=None, metavar="HH:MM|now",
+                   help="end the last day's batch at this UTC time (default: midnight): "
+                        "intra-day batches, each since the previous one")
     p.add_argument("--tables", default=",".join(TABLES),
                    help="comma-separated tables to write (default: all seven)")
     size = p.add_mutually_exclusive_group()
@@ -72,6 +93,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _utc(epoch_s: int) -> str:
+    return dt.datetime.fromtimestamp(epoch_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def batch_windows(first: dt.date, days: int, at: int | None, resume: int | None,
+                  ) -> list[tuple[int, int]]:
+    """[start, end) epoch seconds of each day's batch: whole days, the last one ending at
+    ``at``; the first one starting where the previous batch ended (``resume``).
+
+    Time only moves forward: an earlier window could hold orders older than their users.
+    """
+    windows = [(syn.epoch(first + dt.timedelta(days=i)),
+                syn.epoch(first + dt.timedelta(days=i + 1))) for i in range(days)]
+    if at is not None:
+        windows[-1] = (windows[-1][0], windows[-1][0] + at)
+    if resume is not None:
+        windows[0] = (max(windows[0][0], resume), windows[0][1])
+    if windows[0][0] >= windows[0][1]:
+        last = _utc(resume - 1)[:10] if resume % syn.DAY == 0 else _utc(resume)
+        raise GenerateError(f"batches must land after {last} (the end of the last batch); "
+                            f"this one would end at {_utc(windows[0][1])}")
+    return windows
+
+
 def generate(args: argparse.Namespace) -> list[dict]:
     state_dir = args.state_dir or settings.generator_state_dir()
     state = GeneratorState.load(state_dir)
@@ -80,14 +125,11 @@ def generate(args: argparse.Namespace) -> list[dict]:
     store = store_for_uri(dest)
     manifests = []
     first = args.date - dt.timedelta(days=args.days - 1)
-    # Days only move forward: an earlier day could hold orders older than their users.
-    if state.last_date and first <= dt.date.fromisoformat(state.last_date):
-        raise GenerateError(f"batches must land after {state.last_date} (the last batch); "
-                            f"got {first}")
     if first < seed_date:
         raise GenerateError(f"batches must land on or after the seed date {seed_date}; "
                             f"got {first}")
-    for offset in range(args.days):
+    windows = batch_windows(first, args.days, args.at, state.resumes_at())
+    for offset, window in enumerate(windows):
         started = time.perf_counter()
         date = first + dt.timedelta(days=offset)
         seq = state.batches + 1
@@ -98,7 +140,7 @@ def generate(args: argparse.Namespace) -> list[dict]:
                                                                         seeded_orders))
         n_users = max(1, round(0.8 * n_orders))
         n_products = max(1, n_orders // 50)
-        batch = make_batch(state, date, n_orders, n_users, n_products, rng)
+        batch = make_batch(state, date, n_orders, n_users, n_products, rng, window)
         files = []
         for name in args.tables:
             dirty = make_dirty(name, batch.tables[name], rng, DirtRates())
@@ -112,7 +154,8 @@ def generate(args: argparse.Namespace) -> list[dict]:
         # With --tables, the other tables' rows are generated (ids stay unique) but not
         # landed: the manifest says so, since their children will reference them.
         not_written = [t for t in TABLES if t not in args.tables]
-        manifest = {"kind": "batch", "batch": seq, "date": date.isoformat(), "dest": store.uri(),
+        manifest = {"kind": "batch", "batch": seq, "date": date.isoformat(),
+                    "window": [_utc(window[0]), _utc(window[1])], "dest": store.uri(),
                     "format": args.format, "gzip": args.gzip, "files": files,
                     "tables_not_written": not_written,
                     "seconds": round(time.perf_counter() - started, 2)}
@@ -132,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generate.py: {exc}", file=sys.stderr)
         return 2
     for m in manifests:
-        print(json.dumps({"date": m["date"], "batch": m["batch"], "seconds": m["seconds"],
+        print(json.dumps({"date": m["date"], "batch": m["batch"], "window": m["window"],
+                          "seconds": m["seconds"],
                           "rows": {f["table"]: f["rows"] for f in m["files"]}}))
     return 0
 

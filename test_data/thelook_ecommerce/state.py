@@ -8,6 +8,7 @@ the id sequences and later versions move orders forward (Processing -> Shipped -
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,19 @@ class GeneratorState:
     batches: int = 0
     tables: dict[str, pa.Table] = field(default_factory=dict)
     last_date: str | None = None  # landing date of the latest batch
+    # End of the latest batch's window, epoch seconds (the next batch starts there); for a
+    # whole-day batch the next midnight.
+    last_until: int | None = None
+
+    def resumes_at(self) -> int | None:
+        """Epoch second the next batch may start at: the end of the latest batch's window
+        (states written before intra-day batches existed: the midnight after its day)."""
+        if self.last_until is not None:
+            return self.last_until
+        if self.last_date is None:
+            return None
+        day = dt.date.fromisoformat(self.last_date) + dt.timedelta(days=1)
+        return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
 
     @classmethod
     def load(cls, directory: Path) -> GeneratorState:
@@ -39,7 +53,7 @@ class GeneratorState:
         tables = {t: pq.read_table(directory / f"{t}.v{version}.parquet") for t in KEPT_TABLES}
         return cls(scale=meta["scale"], seed=meta["seed"], seed_date=meta["seed_date"],
                    next_ids=meta["next_ids"], batches=meta["batches"], tables=tables,
-                   last_date=meta.get("last_date"))
+                   last_date=meta.get("last_date"), last_until=meta.get("last_until"))
 
     def save(self, directory: Path) -> None:
         """Write the tables under a new version, then switch state.json to it atomically.
@@ -55,7 +69,8 @@ class GeneratorState:
             pq.write_table(self.tables[name], directory / f"{name}.v{version}.parquet")
         meta = {"scale": self.scale, "seed": self.seed, "seed_date": self.seed_date,
                 "next_ids": self.next_ids, "batches": self.batches,
-                "last_date": self.last_date, "version": version}
+                "last_date": self.last_date, "last_until": self.last_until,
+                "version": version}
         tmp = directory / "state.json.tmp"
         tmp.write_text(json.dumps(meta, indent=2))
         tmp.replace(old)

@@ -207,6 +207,8 @@ def users(rng: np.random.Generator, n: int, first_id: int, start_s: int, end_s: 
     day = np.where(recent, rng.integers(max(0, days_total - 7), days_total, n),
                    rng.integers(0, days_total, n))
     created = start_s + day * DAY + rng.integers(0, 19 * 3600, n)
+    if end_s - start_s < DAY:  # an intra-day batch's window: sign-ups anywhere inside it
+        created = start_s + rng.integers(0, end_s - start_s, n)
     city_idx = rng.choice(len(geo.weight), size=n, p=geo.weight / geo.weight.sum())
     lat = np.round(geo.lat[city_idx] + rng.normal(0, 0.05, n), 6)
     lon = np.round(geo.lon[city_idx] + rng.normal(0, 0.05, n), 6)

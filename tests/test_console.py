@@ -1,0 +1,34 @@
+"""The console of a normal start: `make dev`'s command on a seeded home prints no warning the
+user cannot act on (no SupersessionWarning for the start command, no "will not be used"
+for a dagster.yaml in the project folder)."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from test_data.thelook_ecommerce import generate as generate_cli
+from test_data.thelook_ecommerce import seed as seed_cli
+from tests.dagster_dev import dagster_dev
+
+WARNING = re.compile(r"Warning\b|\bWARNING\b|will not be used")
+
+
+@pytest.mark.slow
+def test_a_normal_start_has_no_supersession_or_instance_file_warning(
+        tmp_path: Path, ecommerce_home: Path) -> None:
+    assert ecommerce_home == tmp_path / "ecommerce"  # the home dagster_dev serves
+    assert seed_cli.main(["--scale", "0.002", "--date", "2026-11-20"]) == 0
+    assert generate_cli.main(["--date", "2026-11-21", "--rows", "20"]) == 0
+    with dagster_dev(tmp_path) as dev:
+        time.sleep(15)  # the daemon and the code server log their start after the webserver
+        console = dev.log()
+    assert "Serving dagster-webserver" in console
+    assert "SupersessionWarning" not in console
+    assert "will not be used" not in console
+    remaining = sorted({line.strip() for line in console.splitlines() if WARNING.search(line)})
+    # Printed for the record: BetaWarnings at code load are removed by another change.
+    print(f"{len(remaining)} other warning lines:", *remaining[:20], sep="\n  ")
