@@ -135,28 +135,41 @@ class SqlTable:
 
 
 def column_sources(select: str, tables: Mapping[tuple[str, str], Iterable[str]],
+                   splices: Mapping[str, str] | None = None,
                    ) -> dict[str, tuple[ColumnSource, ...]]:
     """For each output column of ``select`` (BigQuery SQL), the warehouse columns its value is
     computed from (sorted; empty for a constant or a row count). ``tables`` gives the columns of
-    every (dataset, table) the SELECT reads, so that ``*`` and unqualified names resolve.
+    every (dataset, table) the SELECT reads, so that ``*`` and unqualified names resolve;
+    ``splices`` replace the bodies of named CTEs first (see :func:`splice_ctes`).
 
     Tracing takes seconds over all tables, and every run process loads the code again: the
     answer is cached under ``ECOMMERCE_HOME/cache/lineage/``, keyed by the SQL, the tables'
     columns and the sqlglot version, so it can never be stale."""
     key_text = json.dumps([select, sorted((list(k), list(v)) for k, v in tables.items()),
-                           sqlglot.__version__])
+                           sorted((splices or {}).items()), sqlglot.__version__])
     cache = (settings.ecommerce_home() / "cache" / "lineage"
              / f"{hashlib.sha256(key_text.encode()).hexdigest()}.json")
     with contextlib.suppress(OSError, ValueError):
         return {c: tuple(tuple(s) for s in sources)
                 for c, sources in json.loads(cache.read_text()).items()}
-    found = _trace_columns(select, tables)
+    found = _trace_columns(splice_ctes(select, splices) if splices else select, tables)
     with contextlib.suppress(OSError):  # a cache, never a failure
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_suffix(f".{os.getpid()}.partial")
         partial.write_text(json.dumps(found))
         partial.replace(cache)
     return found
+
+
+def splice_ctes(select: str, bodies: Mapping[str, str]) -> str:
+    """``select`` (BigQuery SQL) with the body of each named CTE replaced by ``bodies[name]``."""
+    tree = sqlglot.parse_one(select, read="bigquery")
+    ctes = {c.alias: c for c in tree.find_all(exp.CTE)}
+    for name, body in bodies.items():
+        if name not in ctes:
+            raise KeyError(f"the SELECT has no CTE {name!r} to splice (has {sorted(ctes)})")
+        ctes[name].set("this", sqlglot.parse_one(body, read="bigquery"))
+    return tree.sql(dialect="bigquery")
 
 
 def _trace_columns(select: str, tables: Mapping[tuple[str, str], Iterable[str]],

@@ -26,7 +26,7 @@ from ecommerce_assets.gold import checks as gold_checks_module
 from ecommerce_assets.gold import heatmap
 from ecommerce_assets.gold.checks import asset_key, check_specs, gold_checks, materialization_checks
 from ecommerce_assets.gold.fx import gold_fx_rates
-from ecommerce_assets.gold.refresh import refresh_table, splice_ctes
+from ecommerce_assets.gold.refresh import refresh_table
 from ecommerce_assets.gold.schemas import FxRates
 from ecommerce_assets.gold.spec import FX_RATES_TABLE, GOLD_TABLES, GoldTable
 from ecommerce_assets.silver.spec import SILVER_TABLES
@@ -88,11 +88,9 @@ def table_columns(dataset: str, table: str) -> list[str]:
 def lineage_metadata(table: GoldTable) -> dict:
     """``dagster/column_lineage``: each gold column from the silver and gold columns its SQL
     (seams spliced in) uses."""
-    select = table.select_sql(as_of=PARSE_DATE)
-    if table.seams:
-        select = splice_ctes(select, {s.cte: SEAM_DEFAULTS[s.resource_key].select_sql(s.source)
-                                      for s in table.seams})
-    sources = column_sources(select, {(d, t): table_columns(d, t) for d, t in table.reads})
+    splices = {s.cte: SEAM_DEFAULTS[s.resource_key].select_sql(s.source) for s in table.seams}
+    sources = column_sources(table.select_sql(as_of=PARSE_DATE),
+                             {(d, t): table_columns(d, t) for d, t in table.reads}, splices)
     return {"dagster/column_lineage": column_lineage(sources, table.schema.columns)}
 
 

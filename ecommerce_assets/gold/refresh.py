@@ -8,15 +8,11 @@ aggregates of silver, so the rebuild is the simple and fast choice (see BENCHMAR
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlglot
-from sqlglot import exp
-
 from ecommerce_assets.gold.spec import GoldTable
-from ecommerce_assets.sqltables import row_count, run_script
+from ecommerce_assets.sqltables import row_count, run_script, splice_ctes
 from resources.warehouse import Warehouse
 
 
@@ -24,17 +20,6 @@ from resources.warehouse import Warehouse
 class RefreshReport:
     rows: int
     seconds: float
-
-
-def splice_ctes(select: str, bodies: Mapping[str, str]) -> str:
-    """``select`` (BigQuery SQL) with the body of each named CTE replaced by ``bodies[name]``."""
-    tree = sqlglot.parse_one(select, read="bigquery")
-    ctes = {c.alias: c for c in tree.find_all(exp.CTE)}
-    for name, body in bodies.items():
-        if name not in ctes:
-            raise KeyError(f"the SELECT has no CTE {name!r} to splice (has {sorted(ctes)})")
-        ctes[name].set("this", sqlglot.parse_one(body, read="bigquery"))
-    return tree.sql(dialect="bigquery")
 
 
 def refresh_statements(table: GoldTable, *, as_of: dt.date | None = None,
