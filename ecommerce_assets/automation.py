@@ -17,7 +17,7 @@ from __future__ import annotations
 import dagster as dg
 
 # Every asset that writes the warehouse runs in this pool. On the embedded default the
-# instance limits it to one step at a time (dagster.yaml), because DuckDB admits a single
+# instance limits it to one step at a time (deploy/dagster.local.yaml), because DuckDB admits a single
 # writer process; on BigQuery the limit can be raised.
 WAREHOUSE_POOL = "warehouse"
 # A step that fails on something transient (the DuckDB file held by another process past the

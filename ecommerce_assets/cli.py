@@ -3,7 +3,7 @@
 ``ecommerce backfill``: submit a partition backfill to a running Dagster (its daemon runs it;
 the code is in ``ecommerce_assets/backfill.py``).
 ``ecommerce similar-products`` / ``search-products`` / ``lookalike-customers``: vector search
-over the embedding tables of the configured warehouse (see the README, "Embeddings").
+over the embedding tables of the configured warehouse (see docs/ARCHITECTURE.md, "Embeddings").
 
     ecommerce backfill 2026-11-01 2026-11-24                    # every bronze asset
     ecommerce backfill 2026-11-20 2026-11-24 --select 'key:"bronze/orders"' --wait

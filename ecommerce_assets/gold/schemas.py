@@ -2,7 +2,7 @@
 
 Each runs in the warehouse as the blocking ``pandera_schema`` check of its asset (compiled to
 SQL by :mod:`ecommerce_assets.quality`) and feeds ``dagster/column_schema``; the column
-descriptions are the data dictionary (the README's Gold section says the same in prose).
+descriptions are the data dictionary (docs/DATA_DICTIONARY.md says the same in prose).
 Money is USD, rounded to the cent where it is a price or a sum of prices; rates and ratios
 are unrounded fractions (0.25 = 25%).
 """

@@ -1,8 +1,8 @@
 """The seven ``silver/<table>`` assets, from one factory driven by the table specs.
 
 Each asset is one unpartitioned warehouse table rebuilt from all of bronze by its SQL file
-(a full refresh; see the README for the incremental MERGE that can replace it). It depends
-on the bronze assets its SQL reads, refreshes whenever one of them (any partition) is
+(a full refresh; docs/ARCHITECTURE.md describes the incremental MERGE that can replace it).
+It depends on the bronze assets its SQL reads, refreshes whenever one of them (any partition) is
 updated, and runs in the warehouse pool, like every asset that writes the warehouse.
 """
 
