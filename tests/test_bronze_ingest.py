@@ -336,3 +336,23 @@ def test_duplicates_are_flagged_across_batches(env: Env, monkeypatch: pytest.Mon
     flagged = env.rows("SELECT min(source_line) AS first FROM bronze.products "
                        "WHERE is_duplicate_in_file")
     assert flagged == [{"first": 202}]  # line 202 is the first row of the second copy
+
+
+def test_the_sample_file_the_readme_offers_loads_cleanly(env: Env) -> None:
+    """README: a CSV dropped by hand into the inbox. The sample (padded, mixed case,
+    sentinels, three timestamp formats) loads every row, cleaned, none quarantined."""
+    sample = Path(__file__).parents[1] / "test_data" / "samples" / "orders.csv"
+    env.put("my_orders.csv", sample.read_bytes(), table="orders")
+    report = env.ingest("orders")
+    assert [e["status"] for e in report.registry] == ["loaded"]
+    rows = env.rows("SELECT order_id, status, gender, created_at, delivered_at "
+                    "FROM bronze.orders ORDER BY order_id")
+    # Bronze trims and nulls sentinels; silver canonicalizes the case of categories.
+    assert [(r["order_id"], r["status"], r["gender"]) for r in rows] == [
+        (900000001, "complete", "F"), (900000002, "PROCESSING", "m"),
+        (900000003, "Cancelled", "F")]
+    assert rows[2]["created_at"] == dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC)
+    assert rows[0]["created_at"] == dt.datetime(2026, 11, 27, 9, 15, tzinfo=dt.UTC)
+    assert rows[0]["delivered_at"] == dt.datetime(2026, 11, 28, 10, 30, tzinfo=dt.UTC)
+    assert rows[1]["delivered_at"] is None
+    assert env.rows("SELECT COUNT(*) AS n FROM ops.quarantine")[0]["n"] == 0
