@@ -59,7 +59,10 @@ GOLD_TABLES: dict[str, GoldTable] = {t.name: t for t in (
     GoldTable(
         "customer_metrics", schemas.CustomerMetrics,
         rules=(Rule("first_order_not_after_last", "first_order_at <= last_order_at",
-                    "first_order_at > last_order_at"),),
+                    "first_order_at > last_order_at"),
+               # as_of is a cut-off: an order after it would make recency negative.
+               Rule("recency_not_negative", "days_since_last_order >= 0",
+                    "days_since_last_order < 0")),
         description="One row per user with at least one non-cancelled order: orders, spend "
                     "(USD), average order value, return rate, recency against `as_of` and the "
                     "churn flag (> 90 days)."),
@@ -87,7 +90,9 @@ GOLD_TABLES: dict[str, GoldTable] = {t.name: t for t in (
                     "in month 0 every cohort member ordered (retention_rate = 1)",
                     "months_since_first_order = 0 AND active_customers <> cohort_size"),),
         report="heatmap",
-        description="Monthly cohorts by first order month: cohort size and the share ordering "
+        description="Monthly cohorts by first order month (the month of `first_order_at`, "
+                    "the first non-cancelled order, not the sign-up date): cohort size and "
+                    "the share ordering "
                     "in each month after, overall (`traffic_source = 'All'`) and by "
                     "acquisition channel, up to the month of `as_of`. Renders a heatmap."),
 )}
