@@ -163,18 +163,19 @@ def _bronze_asset(table: BronzeTable, key: dg.AssetKey, engine: str) -> dg.Asset
     return _bronze
 
 
-def _version(entry: dict) -> tuple[str, str]:
-    """One loaded version of an object: its key and content (md5; else its generation)."""
-    return entry["object_key"], entry["md5"] or f"generation {entry['generation']}"
+def _version(entry: dict) -> str:
+    """What identifies the rows an object loaded: its content (md5), so the same content under
+    another name is no new version; without an md5, the object's key and generation."""
+    return entry["md5"] or f"{entry['object_key']} generation {entry['generation']}"
 
 
-def _versions(report: PartitionReport) -> set[tuple[str, str]]:
+def _versions(report: PartitionReport) -> set[str]:
     """The object versions whose rows the partition holds after the run."""
     return {_version(e) for e in report.registry if e["status"] == LOADED and e["rows_loaded"]}
 
 
 def _loaded_versions(warehouse: Warehouse, table: str, date: dt.date,
-                     run_id: str) -> set[tuple[str, str]]:
+                     run_id: str) -> set[str]:
     """The object versions whose rows the partition held before this run (its current file
     registry, this run's own rows left out so that a step retry compares with the same)."""
     if not warehouse.table_exists(REGISTRY_TABLE):
@@ -186,7 +187,7 @@ def _loaded_versions(warehouse: Warehouse, table: str, date: dt.date,
     return {_version(r) for r in rows}
 
 
-def _new_row_versions(report: PartitionReport, before: set[tuple[str, str]]) -> int:
+def _new_row_versions(report: PartitionReport, before: set[str]) -> int:
     """Rows loaded from object versions the partition did not hold before."""
     return sum(e["rows_loaded"] for e in report.registry
                if e["status"] == LOADED and e["rows_loaded"] and _version(e) not in before)
