@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from ecommerce_assets import table_checks
-from ecommerce_assets.gold.assets import gold_definitions
+from ecommerce_assets.gold.assets import AS_OF_TAG, gold_definitions
 from ecommerce_assets.gold.checks import check_specs
 from ecommerce_assets.gold.spec import GOLD_TABLES
 from resources.addresses import UspsAddressStandardizer
@@ -47,21 +47,25 @@ def back_dated(empty_bronze: DuckDBWarehouse, tmp_path_factory: pytest.TempPathF
     for table, data in silver_sold_when_ordered().items():
         wh.execute(f"DELETE FROM silver.{table}")
         wh.load_table(f"silver.{table}", pa.Table.from_pylist(data), mode="append")
-    config = {"config": {"as_of": BACK_DATED.isoformat()}}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ECOMMERCE_HOME", str(work / "home"))
         mp.delenv("ECOMMERCE_AS_OF", raising=False)
+        # One run tag sets the reporting date of every gold step.
         result = dg.materialize(
             gold_definitions,
             resources={"warehouse": wh, "fx_rates": StaticFxRates(),
                        "address_standardizer": UspsAddressStandardizer()},
-            run_config={"ops": {op: config for op in AS_OF_OPS}})
+            tags={AS_OF_TAG: BACK_DATED.isoformat()})
     assert result.success
     return wh, result
 
 
 def test_every_check_passes_on_a_back_dated_report(back_dated) -> None:
     _, result = back_dated
+    as_of = {e.asset_key.path[-1]: e.step_materialization_data.materialization.metadata.get(
+        "as_of") for e in result.get_asset_materialization_events()}
+    assert {t: v.value for t, v in as_of.items() if v} == dict.fromkeys(
+        [op.removeprefix("gold__") for op in AS_OF_OPS], BACK_DATED.isoformat())
     checks = {(c.asset_key.path[1], c.check_name): c.passed
               for c in result.get_asset_check_evaluations()}
     assert checks[("customer_metrics", "recency_not_negative")] is True
