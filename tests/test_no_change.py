@@ -4,7 +4,8 @@ An orders file lands and flows to ``silver/orders``. Then a drop that loads no n
 version lands: a file every row of which is rejected (no header naming the key), on the same
 day, and a byte-for-byte copy of the first file (an md5 duplicate) on the day before. The
 inbox sensor ingests both days, bronze tags each run ``ecommerce/no_new_rows.orders=true``,
-and the automation sensor, ticking after those runs ended, launches nothing.
+and the automation sensor, ticking after those runs ended, launches nothing. Before that, in
+process: which landings of one day count as new row versions.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import pytest
 from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 
 from ecommerce_assets.automation import no_new_rows_tag
+from ecommerce_assets.bronze.assets import bronze_assets
+from resources.deployment import build_resources
 from tests.conftest import REPO
 from tests.dagster_dev import DagsterDev, dagster_dev
 from tests.test_pipeline_e2e import FINISHED, runs, wait_until
@@ -55,6 +58,34 @@ def automation_ticks_after(instance: dg.DagsterInstance, after: float) -> int:
             ticks = instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=20)
             return sum(1 for t in ticks if t.timestamp > after and t.status != TickStatus.STARTED)
     return 0
+
+
+def test_bronze_says_which_landings_bring_new_row_versions(ecommerce_home: Path) -> None:
+    orders = [a for a in bronze_assets if a.key.path[-1] == "orders"]
+    resources = build_resources("local")
+    day = dt.date(2026, 11, 20)
+    sample = SAMPLE.read_text()
+
+    def ingest() -> tuple[str, int, bool]:
+        with dg.instance_for_test() as instance:
+            result = dg.materialize(orders, resources=resources, instance=instance,
+                                    partition_key=day.isoformat())
+            tags = instance.get_run_by_id(result.run_id).tags
+        (event,) = result.get_asset_materialization_events()
+        metadata = event.step_materialization_data.materialization.metadata
+        return (tags[TAG], metadata["new_row_versions"].value,
+                metadata["loaded_versions_changed"].value)
+
+    land(ecommerce_home, day, "orders.csv", sample)
+    assert ingest() == ("false", 3, True)  # the sample's three orders
+    assert ingest() == ("true", 0, False)  # the same object read again (from the archive)
+    land(ecommerce_home, day, "oops.csv", "foo,bar\n1,2\n")
+    assert ingest() == ("true", 0, False)  # rejected: no header naming order_id
+    land(ecommerce_home, day, "orders_copy.csv", sample)
+    assert ingest() == ("true", 0, False)  # same content under another name
+    # The object re-landed with a corrected row: a new version of all its rows.
+    land(ecommerce_home, day, "orders.csv", sample.replace("PROCESSING", "Shipped"))
+    assert ingest() == ("false", 3, True)
 
 
 @pytest.mark.slow
