@@ -53,7 +53,8 @@ GOLD_TABLES: dict[str, GoldTable] = {t.name: t for t in (
         rules=(Rule("every_price_converted",
                     "every sale price has an FX rate (sale_price_usd is set when sale_price is)",
                     "sale_price IS NOT NULL AND sale_price_usd IS NULL"),),
-        description="One row per order item of a known order: the order, the user's "
+        description="One row per order item of a known order placed by `as_of` (the "
+                    "reporting date, a cut-off for every gold table): the order, the user's "
                     "demographics, the product's details, the price as written and in USD "
                     "(joined with `gold.fx_rates`). Defines the revenue item every mart sums."),
     GoldTable(
@@ -81,7 +82,8 @@ GOLD_TABLES: dict[str, GoldTable] = {t.name: t for t in (
     GoldTable(
         "users_enriched", schemas.UsersEnriched,
         seams=(Seam("standardized_addresses", "address_standardizer", "silver", "users"),),
-        description="Every silver user with a USPS-style standardized address (United States; "
+        description="Every silver user signed up by `as_of`, with a USPS-style "
+                    "standardized address (United States; "
                     "the `address_standardizer` resource), a churn risk score in [0, 1] and "
                     "the churn flag."),
     GoldTable(
