@@ -10,7 +10,9 @@ a time, never a Python loop per address.
   expressions split the street line into its parts and a join with the abbreviation table
   maps each part; it runs on BigQuery and (transpiled) on DuckDB.
   Output: ``DELIVERY LINE, CITY, ST 12345``, e.g. ``123 N OAK ST APT 4B, SEATTLE, WA 98101``;
-  NULL for addresses outside the United States (USPS rules do not apply there).
+  NULL for addresses outside the United States (USPS rules do not apply there) and for a US
+  address missing its street line, city or ZIP code, or whose state is not two letters once
+  abbreviated (no partial forms).
 - :class:`GeminiAddressStandardizer` (BigQuery only): the seed's ``AI.GENERATE_TEXT`` variant,
   ``sql/gold/bigquery/standardize_addresses_gemini.sql``.
 """
@@ -154,8 +156,15 @@ parts AS (
   )
 )
 SELECT
-  x.user_id,
-  NULLIF(ARRAY_TO_STRING([
+  user_id,
+  -- The documented form needs all four parts, the state as two letters: an address without
+  -- them is not standardized (NULL), rather than a string of another form.
+  IF(line IS NULL OR city IS NULL OR zip IS NULL
+       OR NOT IFNULL(REGEXP_CONTAINS(state, r'^[A-Z]{{2}}$'), FALSE), NULL,
+     CONCAT(line, ', ', city, ', ', state, ' ', zip)) AS standardized_address
+FROM (
+  SELECT
+    x.user_id,
     NULLIF(ARRAY_TO_STRING([
       IF(x.parsed, ARRAY_TO_STRING([
         NULLIF(x.number, ''),
@@ -164,16 +173,17 @@ SELECT
         NULLIF(COALESCE(sfx.abbr, x.suffix), ''),
         NULLIF(COALESCE(post.abbr, x.postdir), '')], ' '), NULLIF(x.street, '')),
       NULLIF(COALESCE(unit.abbr, x.designator), ''),
-      NULLIF(x.unit_id, '')], ' '), ''),
-    NULLIF(x.city, ''),
-    NULLIF(ARRAY_TO_STRING([NULLIF(COALESCE(st.abbr, x.state), ''), x.zip], ' '), '')],
-    ', '), '') AS standardized_address
-FROM parts AS x
-LEFT JOIN abbreviations AS pre ON pre.kind = 'dir' AND pre.word = x.predir
-LEFT JOIN abbreviations AS sfx ON sfx.kind = 'suffix' AND sfx.word = x.suffix
-LEFT JOIN abbreviations AS post ON post.kind = 'dir' AND post.word = x.postdir
-LEFT JOIN abbreviations AS unit ON unit.kind = 'unit' AND unit.word = x.designator
-LEFT JOIN abbreviations AS st ON st.kind = 'state' AND st.word = x.state"""
+      NULLIF(x.unit_id, '')], ' '), '') AS line,
+    NULLIF(x.city, '') AS city,
+    NULLIF(COALESCE(st.abbr, x.state), '') AS state,
+    x.zip
+  FROM parts AS x
+  LEFT JOIN abbreviations AS pre ON pre.kind = 'dir' AND pre.word = x.predir
+  LEFT JOIN abbreviations AS sfx ON sfx.kind = 'suffix' AND sfx.word = x.suffix
+  LEFT JOIN abbreviations AS post ON post.kind = 'dir' AND post.word = x.postdir
+  LEFT JOIN abbreviations AS unit ON unit.kind = 'unit' AND unit.word = x.designator
+  LEFT JOIN abbreviations AS st ON st.kind = 'state' AND st.word = x.state
+)"""
 
 
 class UspsAddressStandardizer(AddressStandardizer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ecommerce_assets.automation import refresh_on_upstream_change
+from ecommerce_assets.automation import no_new_rows_tag, refresh_on_upstream_change
 from ecommerce_assets.partitions import daily_partitions
 
 DAYS = ["2026-11-20", "2026-11-21", "2026-11-22", "2026-11-23"]
@@ -104,3 +104,68 @@ def test_gold_waits_for_a_silver_table_that_was_never_built() -> None:
         ready = dg.evaluate_automation_conditions(defs=defs, instance=instance,
                                                   cursor=waiting.cursor)
         assert ready.get_num_requested(gold_customers.key) == 1
+
+
+@dg.asset(key=["bronze", "users"], partitions_def=daily_partitions)
+def bronze_users() -> None:
+    return None
+
+
+NO_NEW_ORDERS = {no_new_rows_tag("orders"): "true"}
+
+
+def settled(instance: dg.DagsterInstance, defs: list) -> dg.EvaluateAutomationConditionsResult:
+    """A tick after everything was built once (the run-tag conditions read the events after
+    the previous tick's last event, so there must be one)."""
+    dg.materialize(defs, instance=instance, partition_key=DAYS[-1])
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    return dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+
+
+def test_a_bronze_run_that_loaded_no_new_rows_refreshes_nothing() -> None:
+    with dg.instance_for_test() as instance:
+        defs = [bronze_orders, silver_orders]
+        first = settled(instance, defs)
+        assert requested(first) == 0
+        dg.materialize([bronze_orders], instance=instance, partition_key=DAYS[0],
+                       tags=NO_NEW_ORDERS)
+        quiet = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                  cursor=first.cursor)
+        assert requested(quiet) == 0  # e.g. every object rejected
+        dg.materialize([bronze_orders], instance=instance, partition_key=DAYS[0],
+                       tags={no_new_rows_tag("orders"): "false"})
+        changed = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                    cursor=quiet.cursor)
+        assert requested(changed) == 1
+
+
+def test_new_rows_count_though_a_later_run_of_the_day_brought_none() -> None:
+    with dg.instance_for_test() as instance:
+        defs = [bronze_orders, silver_orders]
+        first = settled(instance, defs)
+        # Between two ticks: a run that loaded rows, then one that loaded nothing new.
+        dg.materialize([bronze_orders], instance=instance, partition_key=DAYS[0])
+        dg.materialize([bronze_orders], instance=instance, partition_key=DAYS[0],
+                       tags=NO_NEW_ORDERS)
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                   cursor=first.cursor)
+        assert requested(result) == 1
+
+
+def test_the_tag_of_one_table_does_not_hide_another_tables_rows() -> None:
+    @dg.asset(key=["silver", "users"], deps=[bronze_users],
+              automation_condition=refresh_on_upstream_change())
+    def users_of_bronze() -> None:
+        return None
+
+    with dg.instance_for_test() as instance:
+        defs = [bronze_orders, bronze_users, silver_orders, users_of_bronze]
+        first = settled(instance, defs)
+        # One landing-day run of both tables: orders brought nothing new, users did.
+        dg.materialize([bronze_orders, bronze_users], instance=instance,
+                       partition_key=DAYS[0],
+                       tags={**NO_NEW_ORDERS, no_new_rows_tag("users"): "false"})
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance,
+                                                   cursor=first.cursor)
+        assert requested(result) == 0
+        assert result.get_num_requested(users_of_bronze.key) == 1

@@ -24,10 +24,10 @@ from tests.conftest import LAST_DAY, GeneratedSilver
 from tests.test_gold_metrics import png_text
 
 # A US address of the generator's shapes, standardized: number, optional directional, name,
-# suffix, optional unit; city (may be null in dirty data), state code, 5-digit ZIP.
+# suffix, optional unit; city, state code, 5-digit ZIP (all four parts, or no address).
 USPS = re.compile(r"^[0-9]+ (?:(?:N|S|E|W|NW|SE) )?[A-Z]+ "
                   r"(?:ST|AVE|RD|BLVD|LN|DR|CT|PL|WAY|PKWY|TER|CIR)"
-                  r"(?: (?:APT|STE|UNIT|#) [0-9A-Z]+)?(?:, [A-Z ]+)?, [A-Z]{2} [0-9]{5}$")
+                  r"(?: (?:APT|STE|UNIT|#) [0-9A-Z]+)?, [A-Z ]+, [A-Z]{2} [0-9]{5}$")
 
 
 @pytest.fixture(scope="module")
@@ -125,13 +125,17 @@ def test_foreign_prices_convert_back_to_the_usd_list_price(gold_run) -> None:
 
 def test_us_addresses_come_out_in_usps_form(gold_run) -> None:
     resources, _ = gold_run
-    users = query(resources, "SELECT country, street_address, standardized_address "
-                             "FROM gold.users_enriched")
+    users = query(resources, "SELECT country, street_address, city, postal_code, "
+                             "standardized_address FROM gold.users_enriched")
     us = [u for u in users if u["country"] == "United States" and u["street_address"]]
     assert len(us) > 200
-    bad = [(u["street_address"], u["standardized_address"]) for u in us
+    complete = [u for u in us if u["city"] and u["postal_code"]]
+    bad = [(u["street_address"], u["standardized_address"]) for u in complete
            if not USPS.fullmatch(u["standardized_address"] or "")]
     assert bad == []
+    # Dirty data drops cities: such an address is not standardized rather than half-formed.
+    no_city = [u["standardized_address"] for u in us if not u["city"]]
+    assert no_city and set(no_city) == {None}
     assert all(u["standardized_address"] is None for u in users
                if u["country"] != "United States")
 

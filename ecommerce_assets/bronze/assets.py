@@ -17,7 +17,7 @@ import dagster as dg
 import pyarrow as pa
 
 from ecommerce_assets import catalog
-from ecommerce_assets.automation import WAREHOUSE_POOL, WAREHOUSE_RETRY
+from ecommerce_assets.automation import WAREHOUSE_POOL, WAREHOUSE_RETRY, no_new_rows_tag
 from ecommerce_assets.bronze import agent, ingest
 from ecommerce_assets.bronze.ingest import (
     CHANGED,
@@ -29,6 +29,7 @@ from ecommerce_assets.bronze.ingest import (
     VANISHED,
     Buckets,
     PartitionReport,
+    current_registry_sql,
     ingest_partition,
 )
 from ecommerce_assets.bronze.spec import BRONZE_TABLES, BronzeTable
@@ -113,6 +114,8 @@ def _bronze_asset(table: BronzeTable, key: dg.AssetKey, engine: str) -> dg.Asset
                 ) -> dg.MaterializeResult:
         buckets = Buckets(inbox_store, staging_store, archive_store, quarantine_store)
         dates = [dt.date.fromisoformat(k) for k in context.partition_keys]
+        before = {d: _loaded_versions(warehouse, table.name, d, context.run.run_id)
+                  for d in dates}
         reports: dict[dt.date, PartitionReport] = {}
         queue = list(dates)
         while queue:
@@ -143,13 +146,55 @@ def _bronze_asset(table: BronzeTable, key: dg.AssetKey, engine: str) -> dg.Asset
                 context.log_event(dg.AssetObservation(
                     asset_key=key, partition=day.isoformat(),
                     metadata={REINGEST_REASON: reason}))
-        return _result(table, warehouse, [reports[d] for d in dates])
+        new_rows = {d: _new_row_versions(reports[d], before[d]) for d in dates}
+        unchanged = all(_versions(reports[d]) == before[d] for d in dates)
+        # Always set, "false" too: a re-executed run inherits its parent's tags.
+        context.instance.add_run_tags(context.run.run_id,
+                                      {no_new_rows_tag(table.name): str(unchanged).lower()})
+        if unchanged:
+            context.log.info(f"{table.name}: no new row version loaded; downstream assets "
+                             "are not refreshed for this run")
+        return _result(table, warehouse, [reports[d] for d in dates], {
+            # Rows of object versions the partitions did not hold before the run; whether
+            # the set of loaded versions changed at all (also when one was removed).
+            "new_row_versions": sum(new_rows.values()),
+            "loaded_versions_changed": not unchanged})
 
     return _bronze
 
 
-def _result(table: BronzeTable, warehouse: Warehouse,
-            reports: list[PartitionReport]) -> dg.MaterializeResult:
+def _version(entry: dict) -> str:
+    """What identifies the rows an object loaded: its content (md5), so the same content under
+    another name is no new version; without an md5, the object's key and generation."""
+    return entry["md5"] or f"{entry['object_key']} generation {entry['generation']}"
+
+
+def _versions(report: PartitionReport) -> set[str]:
+    """The object versions whose rows the partition holds after the run."""
+    return {_version(e) for e in report.registry if e["status"] == LOADED and e["rows_loaded"]}
+
+
+def _loaded_versions(warehouse: Warehouse, table: str, date: dt.date,
+                     run_id: str) -> set[str]:
+    """The object versions whose rows the partition held before this run (its current file
+    registry, this run's own rows left out so that a step retry compares with the same)."""
+    if not warehouse.table_exists(REGISTRY_TABLE):
+        return set()
+    rows = warehouse.query_arrow(
+        f"SELECT object_key, md5, generation FROM "
+        f"{current_registry_sql('table_name = ? AND landing_date = ? AND run_id <> ?')} AS c "
+        f"WHERE status = '{LOADED}' AND rows_loaded > 0", [table, date, run_id]).to_pylist()
+    return {_version(r) for r in rows}
+
+
+def _new_row_versions(report: PartitionReport, before: set[str]) -> int:
+    """Rows loaded from object versions the partition did not hold before."""
+    return sum(e["rows_loaded"] for e in report.registry
+               if e["status"] == LOADED and e["rows_loaded"] and _version(e) not in before)
+
+
+def _result(table: BronzeTable, warehouse: Warehouse, reports: list[PartitionReport],
+            extra: dict) -> dg.MaterializeResult:
     dates = ", ".join(literal(r.landing_date) for r in reports)
     where = f"landing_date IN ({dates})"
     schema_report = validate_in_warehouse(warehouse, table.warehouse_table, table.schema, where)
@@ -178,6 +223,7 @@ def _result(table: BronzeTable, warehouse: Warehouse,
         INGESTED_OBJECTS: dg.MetadataValue.json(_ingested_objects(reports)),
         "quarantine_table": QUARANTINE_TABLE,
         "file_registry_table": REGISTRY_TABLE,
+        **extra,
     }
     threshold = settings.quarantine_warn_rate()
     checks = [

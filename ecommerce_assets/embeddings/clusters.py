@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 SEED = 12
 PLOT_POINTS = 20_000  # products drawn on the map at most (a uniform sample beyond that)
@@ -83,6 +81,11 @@ def summarize(labels: np.ndarray, categories: list[str | None], k: int) -> list[
 
 
 def render(points: np.ndarray, labels: np.ndarray, summary: list[dict]) -> bytes:
+    # Imported here, not at module level: matplotlib costs ~0.5 s to import, and every run
+    # process loads this code location; only the step that renders needs it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     rng = np.random.default_rng(SEED)
     shown = (rng.choice(len(points), PLOT_POINTS, replace=False)
              if len(points) > PLOT_POINTS else np.arange(len(points)))

@@ -2,9 +2,10 @@
 
 Each SQL asset is one unpartitioned warehouse table rebuilt from silver and other gold tables
 by its SQL file. It depends on the tables its SQL reads, refreshes whenever one of them is
-updated, and runs in the warehouse pool. Tables whose SQL uses ``{as_of}`` take it from the
-run config (``as_of: YYYY-MM-DD``), else from ``ECOMMERCE_AS_OF``, else the UTC date the run
-was created, so every step of one run measures recency against the same day.
+updated, and runs in the warehouse pool. Tables whose SQL uses ``{as_of}`` (every one: it is
+their cut-off) take it from the run config (``as_of: YYYY-MM-DD``), else the run tag
+``ecommerce/as_of``, else ``ECOMMERCE_AS_OF``, else the UTC date the run was created, so every
+step of one run reports as of the same day.
 
 No ``from __future__ import annotations`` here: Dagster reads the ``context`` and ``config``
 annotations at definition time.
@@ -46,14 +47,23 @@ HEATMAP_FILE = "cohort_retention_heatmap.png"
 
 class GoldRunConfig(dg.Config):
     as_of: str | None = Field(
-        default=None, description="Reporting date (YYYY-MM-DD) recency and cohorts are "
-                                  "measured against; default ECOMMERCE_AS_OF, else the UTC "
-                                  "date the run was created")
+        default=None, description="Reporting date (YYYY-MM-DD): the cut-off (later orders, "
+                                  "sign-ups and stock are not counted) and what recency and "
+                                  "cohorts are measured against; default the run tag "
+                                  "ecommerce/as_of, else ECOMMERCE_AS_OF, else the UTC date "
+                                  "the run was created")
+
+
+# Run tag: one reporting date for every gold step of the run (a back-dated report), where
+# run config would have to name each of the six gold ops.
+AS_OF_TAG = "ecommerce/as_of"
 
 
 def resolve_as_of(configured: str | None, context: dg.AssetExecutionContext) -> dt.date:
     if configured:
         return dt.date.fromisoformat(configured)
+    if tagged := context.run.tags.get(AS_OF_TAG):
+        return dt.date.fromisoformat(tagged)
     if override := settings.as_of_override():
         return override
     record = context.instance.get_run_record_by_id(context.run.run_id)

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from ecommerce_assets.gold.schemas import ALL_SOURCES
 from resources.warehouse import Warehouse
@@ -55,6 +53,11 @@ def query_frames(warehouse: Warehouse, table: str) -> tuple[pd.DataFrame, pd.Dat
 def render(overall: pd.DataFrame, channels: pd.DataFrame, as_of: dt.date | None) -> Heatmap:
     """Cohorts (rows) x months since the first order (columns 1, 2, ...; month 0 is 100% by
     definition and left out so the colour scale shows the months that differ)."""
+    # Imported here, not at module level: matplotlib costs ~0.5 s to import, and every run
+    # process loads this code location; only the step that renders needs it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     grid = overall.pivot_table(index="cohort_month", columns="months_since_first_order",
                                values="retention_rate", aggfunc="first").sort_index()
     sizes = overall.groupby("cohort_month")["cohort_size"].first().reindex(grid.index)

@@ -97,7 +97,8 @@ class CustomerMetrics(GoldModel):
     first_order_at: Series[Timestamp] = required("first non-cancelled order (UTC)")
     last_order_at: Series[Timestamp] = required("last non-cancelled order (UTC)")
     return_rate: Series[float] = share("Returned orders / non-cancelled orders")
-    days_since_last_order: Series[Int] = required("as_of - DATE(last_order_at), in days")
+    days_since_last_order: Series[Int] = required(
+        "as_of - DATE(last_order_at), in days; never negative (as_of is a cut-off)")
     churn_flag: Series[bool] = required("days_since_last_order > 90")
 
 
@@ -114,11 +115,12 @@ class ProductPerformance(GoldModel):
     return_count: Series[Int] = required("Returned order items", ge=0)
     return_rate: Series[float] = share("return_count / units_sold (null when none sold)",
                                        nullable=True)
-    avg_margin_pct: Series[float] = col(
+    avg_margin_ratio: Series[float] = col(
         "mean over revenue items of (sale_price_usd - unit_cost_usd) / sale_price_usd, "
-        "a fraction", le=1)
+        "a fraction (0.25 = 25%)", le=1)
     inventory_turnover_ratio: Series[float] = col(
-        "sold inventory units / unsold units on hand (null when none on hand)", ge=0)
+        "units_sold / inventory units on hand at the end of as_of (a unit of a cancelled "
+        "item is back on hand); null when none on hand", ge=0)
 
 
 class DailySales(GoldModel):
@@ -162,8 +164,10 @@ class CohortRetention(GoldModel):
         nullable=False, isin=COHORT_SEGMENTS, metadata={"key": True},
         description=f"'{ALL_SOURCES}' for the whole cohort, else the users' acquisition "
                     f"channel ('{UNKNOWN_SOURCE}' when the user is not in silver)")
-    cohort_month: Series[Date] = pa.Field(nullable=False, metadata={"key": True},
-                                          description="month of the first non-cancelled order")
+    cohort_month: Series[Date] = pa.Field(
+        nullable=False, metadata={"key": True},
+        description="month of the first non-cancelled order (customer_metrics.first_order_at, "
+                    "not the sign-up date)")
     months_since_first_order: Series[Int] = pa.Field(
         nullable=False, ge=0, metadata={"key": True},
         description="0 = the cohort month; up to the month of as_of")

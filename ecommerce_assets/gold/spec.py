@@ -53,13 +53,17 @@ GOLD_TABLES: dict[str, GoldTable] = {t.name: t for t in (
         rules=(Rule("every_price_converted",
                     "every sale price has an FX rate (sale_price_usd is set when sale_price is)",
                     "sale_price IS NOT NULL AND sale_price_usd IS NULL"),),
-        description="One row per order item of a known order: the order, the user's "
+        description="One row per order item of a known order placed by `as_of` (the "
+                    "reporting date, a cut-off for every gold table): the order, the user's "
                     "demographics, the product's details, the price as written and in USD "
                     "(joined with `gold.fx_rates`). Defines the revenue item every mart sums."),
     GoldTable(
         "customer_metrics", schemas.CustomerMetrics,
         rules=(Rule("first_order_not_after_last", "first_order_at <= last_order_at",
-                    "first_order_at > last_order_at"),),
+                    "first_order_at > last_order_at"),
+               # as_of is a cut-off: an order after it would make recency negative.
+               Rule("recency_not_negative", "days_since_last_order >= 0",
+                    "days_since_last_order < 0")),
         description="One row per user with at least one non-cancelled order: orders, spend "
                     "(USD), average order value, return rate, recency against `as_of` and the "
                     "churn flag (> 90 days)."),
@@ -78,7 +82,8 @@ GOLD_TABLES: dict[str, GoldTable] = {t.name: t for t in (
     GoldTable(
         "users_enriched", schemas.UsersEnriched,
         seams=(Seam("standardized_addresses", "address_standardizer", "silver", "users"),),
-        description="Every silver user with a USPS-style standardized address (United States; "
+        description="Every silver user signed up by `as_of`, with a USPS-style "
+                    "standardized address (United States; "
                     "the `address_standardizer` resource), a churn risk score in [0, 1] and "
                     "the churn flag."),
     GoldTable(
@@ -87,7 +92,9 @@ GOLD_TABLES: dict[str, GoldTable] = {t.name: t for t in (
                     "in month 0 every cohort member ordered (retention_rate = 1)",
                     "months_since_first_order = 0 AND active_customers <> cohort_size"),),
         report="heatmap",
-        description="Monthly cohorts by first order month: cohort size and the share ordering "
+        description="Monthly cohorts by first order month (the month of `first_order_at`, "
+                    "the first non-cancelled order, not the sign-up date): cohort size and "
+                    "the share ordering "
                     "in each month after, overall (`traffic_source = 'All'`) and by "
                     "acquisition channel, up to the month of `as_of`. Renders a heatmap."),
 )}

@@ -1,5 +1,8 @@
 -- gold.cohort_retention: monthly cohorts by first order month, and the share of each cohort
 -- ordering in each month after, overall (traffic_source = 'All') and by acquisition channel.
+-- The seed's "signup month (first_order_at)" is read as the month of the first non-cancelled
+-- order (customer_metrics.first_order_at), not users.created_at: a cohort is the customers who
+-- first bought that month, so month 0 retention is 1 by definition.
 -- BigQuery Standard SQL; {silver}/{gold} are dataset placeholders and {as_of} the run's
 -- reporting date as a DATE literal (ecommerce_assets/sqltables.py).
 WITH customers AS (
@@ -24,7 +27,7 @@ activity AS (
       AS months_since_first_order
   FROM {silver}.orders AS o
   JOIN customers AS c ON c.user_id = o.user_id
-  WHERE o.status <> 'Cancelled'
+  WHERE o.status <> 'Cancelled' AND DATE(o.created_at) <= {as_of}
 ),
 sizes AS (
   SELECT traffic_source, cohort_month, COUNT(*) AS cohort_size

@@ -12,7 +12,8 @@ orders AS (
   SELECT o.user_id, o.status, o.created_at, r.revenue, IFNULL(r.revenue_items, 0) AS revenue_items
   FROM {silver}.orders AS o
   LEFT JOIN order_revenue AS r ON r.order_id = o.order_id
-  WHERE o.status <> 'Cancelled'
+  -- as_of is a cut-off: a later order does not count, so recency is never negative.
+  WHERE o.status <> 'Cancelled' AND DATE(o.created_at) <= {as_of}
 ),
 per_user AS (
   SELECT

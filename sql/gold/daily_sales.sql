@@ -1,10 +1,11 @@
 -- gold.daily_sales: one row per sale_date = DATE(order created_at, UTC) with a non-cancelled
 -- order or revenue.
--- BigQuery Standard SQL; {silver} and {gold} are dataset placeholders (ecommerce_assets/sqltables.py).
+-- BigQuery Standard SQL; {silver}/{gold} are dataset placeholders and {as_of} the run's
+-- reporting date as a DATE literal (ecommerce_assets/sqltables.py): days after it are left out.
 WITH orders AS (
   SELECT user_id, DATE(created_at) AS sale_date
   FROM {silver}.orders
-  WHERE status <> 'Cancelled'
+  WHERE status <> 'Cancelled' AND DATE(created_at) <= {as_of}
 ),
 order_days AS (
   SELECT sale_date, COUNT(*) AS order_count, COUNT(DISTINCT user_id) AS unique_customers

@@ -1,6 +1,12 @@
 -- gold.orders_enriched: one row per order item of a known order, with the order, the user's
 -- demographics, the product's details, the original price and currency, and the price in USD.
--- BigQuery Standard SQL; {silver} and {gold} are dataset placeholders (ecommerce_assets/sqltables.py).
+-- BigQuery Standard SQL; {silver}/{gold} are dataset placeholders and {as_of} the run's
+-- reporting date as a DATE literal (ecommerce_assets/sqltables.py).
+--
+-- as_of is a cut-off: orders placed after the UTC day as_of are left out with their items, so
+-- a back-dated report sees the sales made by then (every mart reads the items from here). An
+-- item counts with its order, whose date is the sale date, though its own created_at drifts
+-- up to days later. Statuses and shipped/delivered/returned times are the latest known.
 --
 -- This is the item-level fact every gold mart aggregates, so the two definitions they share
 -- live here once:
@@ -50,3 +56,4 @@ LEFT JOIN {silver}.products AS p ON p.id = oi.product_id
 LEFT JOIN {silver}.inventory_items AS i ON i.id = oi.inventory_item_id
 LEFT JOIN {gold}.fx_rates AS fx ON fx.currency = oi.sale_price_currency
 LEFT JOIN {gold}.fx_rates AS cost_fx ON cost_fx.currency = i.cost_currency
+WHERE DATE(o.created_at) <= {as_of}

@@ -1,5 +1,7 @@
 -- gold.users_enriched: one row per silver user, with a standardized address and churn risk.
--- BigQuery Standard SQL; {silver} and {gold} are dataset placeholders (ecommerce_assets/sqltables.py).
+-- BigQuery Standard SQL; {silver}/{gold} are dataset placeholders and {as_of} the run's
+-- reporting date as a DATE literal (ecommerce_assets/sqltables.py): users who signed up after
+-- it are left out (a user with no sign-up time stays).
 WITH standardized_addresses AS (
   -- The seam: gold replaces this CTE's body with the AddressStandardizer resource's SELECT
   -- (resources/addresses.py: the USPS rules by default, Gemini's AI.GENERATE_TEXT on BigQuery,
@@ -36,3 +38,4 @@ SELECT
 FROM {silver}.users AS u
 LEFT JOIN standardized_addresses AS a ON a.user_id = u.id
 LEFT JOIN {gold}.customer_metrics AS c ON c.user_id = u.id
+WHERE u.created_at IS NULL OR DATE(u.created_at) <= {as_of}

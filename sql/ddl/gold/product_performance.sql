@@ -10,7 +10,7 @@ CREATE TABLE IF NOT EXISTS {gold}.product_performance (
   avg_sale_price FLOAT64,
   return_count INT64,
   return_rate FLOAT64,
-  avg_margin_pct FLOAT64,
+  avg_margin_ratio FLOAT64,
   inventory_turnover_ratio FLOAT64
 )
 CLUSTER BY product_id;
