@@ -78,10 +78,6 @@ CREATE TABLE IF NOT EXISTS {LOOKUPS_TABLE} (
 )"""
 UPDATED_COLUMN = "silver_updated_at"
 FULL, INCREMENTAL = "full", "incremental"
-# Temporary tables of one script (gone when it ends, on both warehouses).
-MARKS, DAYS, KEYS, STAGE, LOOKUP, LOOKUP_CHANGES = (
-    "_silver_marks", "_silver_days", "_silver_keys", "_silver_stage", "_silver_lookup",
-    "_silver_lookup_changes")
 
 
 @dataclass(frozen=True)
@@ -126,6 +122,24 @@ def _bronze(table: SilverTable, datasets: Datasets) -> str:
     return f"{validate_identifier({**DATASETS, **(datasets or {})}['bronze'])}.{table.name}"
 
 
+def keys_table(table: SilverTable) -> str:
+    """Scratch table: the keys an incremental refresh recomputes (empty between refreshes).
+    Scratch tables rather than a script's TEMP tables: the BigQuery emulator keeps those."""
+    return f"{DATASETS['ops']}.silver_keys_{table.name}"
+
+
+def stage_table(table: SilverTable) -> str:
+    """Scratch table: the recomputed rows of those keys, reject reason included."""
+    return f"{DATASETS['ops']}.silver_stage_{table.name}"
+
+
+def _marks(table: SilverTable, datasets: Datasets) -> str:
+    """Newest ``processed_at`` of each bronze landing day. Every statement of the script's
+    transaction reads the same snapshot, so each use of this subquery sees the same marks."""
+    return (f"(SELECT landing_date, MAX(processed_at) AS processed_at "
+            f"FROM {_bronze(table, datasets)} GROUP BY landing_date)")
+
+
 def _lookup_sql(table: SilverTable, lookup: Lookup, datasets: Datasets) -> str:
     """The body of the lookup's CTE (BigQuery SQL), as the table's SELECT has it."""
     tree = sqlglot.parse_one(table.select_sql(datasets), read="bigquery")
@@ -133,37 +147,40 @@ def _lookup_sql(table: SilverTable, lookup: Lookup, datasets: Datasets) -> str:
     return cte.this.sql(dialect="bigquery")
 
 
-def _marks_statement(table: SilverTable, datasets: Datasets) -> str:
-    return (f"CREATE TEMP TABLE {MARKS} AS SELECT landing_date, MAX(processed_at) AS "
-            f"processed_at FROM {_bronze(table, datasets)} GROUP BY landing_date")
-
-
-def _bookkeeping(table: SilverTable) -> list[str]:
+def _bookkeeping(table: SilverTable, datasets: Datasets) -> list[str]:
     """Watermarks (and the lookup snapshot) as of this refresh: the last statements."""
     name = table.name
     statements = [
         f"DELETE FROM {WATERMARKS_TABLE} WHERE table_name = '{name}'",
         f"INSERT INTO {WATERMARKS_TABLE} (table_name, landing_date, processed_at, definition)\n"
-        f"SELECT '{name}', landing_date, processed_at, '{definition(table)}' FROM {MARKS}",
+        f"SELECT '{name}', landing_date, processed_at, '{definition(table)}' "
+        f"FROM {_marks(table, datasets)}",
     ]
     if lookup := LOOKUPS.get(name):
         statements += [
             f"DELETE FROM {LOOKUPS_TABLE} WHERE table_name = '{name}'",
             f"INSERT INTO {LOOKUPS_TABLE} (table_name, lookup_key, value)\n"
-            f"SELECT '{name}', {lookup.key_column}, {lookup.value_column} FROM {LOOKUP}"]
+            f"SELECT '{name}', {lookup.key_column}, {lookup.value_column} "
+            f"FROM ({_lookup_sql(table, lookup, datasets)})"]
     return statements
 
 
-def _ddl(table: SilverTable, rebuild: bool, datasets: Datasets) -> list[str]:
+def _ddl(table: SilverTable, mode: str, rebuild: bool, datasets: Datasets) -> list[str]:
+    """The script's DDL (it runs before its transaction on BigQuery)."""
+    empty = (f"SELECT * EXCEPT ({REJECT_COLUMN}) FROM (\n{table.select_sql(datasets)}\n) "
+             f"WHERE FALSE")
     statements = []
     if rebuild:  # an empty table of the SELECT's columns (and, on BigQuery, its layout)
-        statements.append(
-            f"CREATE OR REPLACE TABLE {table.warehouse_table} AS\n"
-            f"SELECT * EXCEPT ({REJECT_COLUMN}) FROM (\n{table.select_sql(datasets)}\n) "
-            f"WHERE FALSE")
+        statements.append(f"CREATE OR REPLACE TABLE {table.warehouse_table} AS\n{empty}")
     statements += [REJECTS_DDL, WATERMARKS_DDL]
     if table.name in LOOKUPS:
         statements.append(LOOKUPS_DDL)
+    # The stage has the SELECT's columns: a full refresh (which any change of the SELECT
+    # or the schema causes) recreates it.
+    stage = (f"SELECT * FROM (\n{table.select_sql(datasets)}\n) WHERE FALSE")
+    create = "CREATE OR REPLACE TABLE" if mode == FULL else "CREATE TABLE IF NOT EXISTS"
+    statements += [f"CREATE TABLE IF NOT EXISTS {keys_table(table)} ({table.key} INT64)",
+                   f"{create} {stage_table(table)} AS\n{stage}"]
     return statements
 
 
@@ -185,8 +202,7 @@ def refresh_statements(table: SilverTable, datasets: Datasets = None, *,
     name, select = table.name, table.select_sql(datasets)  # name and key are validated
     columns = ", ".join(table.schema.columns)
     statements = [
-        *_ddl(table, rebuild, datasets),
-        _marks_statement(table, datasets),
+        *_ddl(table, FULL, rebuild, datasets),
         f"DELETE FROM {table.warehouse_table} WHERE TRUE",
         f"INSERT INTO {table.warehouse_table} ({columns})\n"
         f"SELECT {columns} FROM (\n{select}\n) WHERE {REJECT_COLUMN} IS NULL",
@@ -194,70 +210,68 @@ def refresh_statements(table: SilverTable, datasets: Datasets = None, *,
     ]
     if table.can_reject:
         statements.append(_insert_rejects(table, f"(\n{select}\n)"))
-    if lookup := LOOKUPS.get(name):
-        statements.append(
-            f"CREATE TEMP TABLE {LOOKUP} AS {_lookup_sql(table, lookup, datasets)}")
-    return statements + _bookkeeping(table)
+    return statements + _bookkeeping(table, datasets)
 
 
-def _changed_keys(table: SilverTable, datasets: Datasets) -> list[str]:
-    """Temp tables of the changed days and of the keys to recompute."""
+def _changed_keys(table: SilverTable, datasets: Datasets) -> str:
+    """INSERT of the keys to recompute into the keys table."""
     name, key, silver = table.name, table.key, table.warehouse_table
-    statements = [
-        _marks_statement(table, datasets),
-        f"CREATE TEMP TABLE {DAYS} AS\n"
-        f"SELECT IFNULL(m.landing_date, w.landing_date) AS landing_date\n"
-        f"FROM {MARKS} AS m FULL OUTER JOIN (SELECT landing_date, processed_at "
-        f"FROM {WATERMARKS_TABLE} WHERE table_name = '{name}') AS w "
-        f"ON m.landing_date = w.landing_date\n"
-        f"WHERE m.processed_at IS DISTINCT FROM w.processed_at"]
-    in_days = f"landing_date IN (SELECT landing_date FROM {DAYS})"
+    ctes = [f"days AS (\n"
+            f"  SELECT IFNULL(m.landing_date, w.landing_date) AS landing_date\n"
+            f"  FROM {_marks(table, datasets)} AS m FULL OUTER JOIN (\n"
+            f"    SELECT landing_date, processed_at FROM {WATERMARKS_TABLE} "
+            f"WHERE table_name = '{name}') AS w ON m.landing_date = w.landing_date\n"
+            f"  WHERE m.processed_at IS DISTINCT FROM w.processed_at)"]
+    in_days = "landing_date IN (SELECT landing_date FROM days)"
     sources = [f"SELECT {key} FROM {_bronze(table, datasets)} WHERE {in_days}",
                f"SELECT {key} FROM {silver} WHERE {in_days}",
                f"SELECT record_key AS {key} FROM {REJECTS_TABLE} "
                f"WHERE table_name = '{name}' AND {in_days}"]
     if lookup := LOOKUPS.get(name):
-        statements += [
-            f"CREATE TEMP TABLE {LOOKUP} AS {_lookup_sql(table, lookup, datasets)}",
-            f"CREATE TEMP TABLE {LOOKUP_CHANGES} AS\n"
-            f"SELECT IFNULL(c.{lookup.key_column}, s.lookup_key) AS lookup_key\n"
-            f"FROM {LOOKUP} AS c FULL OUTER JOIN (SELECT lookup_key, value FROM "
-            f"{LOOKUPS_TABLE} WHERE table_name = '{name}') AS s "
-            f"ON c.{lookup.key_column} = s.lookup_key\n"
-            f"WHERE c.{lookup.value_column} IS DISTINCT FROM s.value"]
+        ctes.append(
+            f"lookup_changes AS (\n"
+            f"  SELECT IFNULL(c.{lookup.key_column}, s.lookup_key) AS lookup_key\n"
+            f"  FROM ({_lookup_sql(table, lookup, datasets)}) AS c FULL OUTER JOIN (\n"
+            f"    SELECT lookup_key, value FROM {LOOKUPS_TABLE} WHERE table_name = '{name}'"
+            f") AS s ON c.{lookup.key_column} = s.lookup_key\n"
+            f"  WHERE c.{lookup.value_column} IS DISTINCT FROM s.value)")
         # A silver value's lower case is its lookup key, spelled as the lookup or not.
         sources.append(f"SELECT {key} FROM {silver} WHERE LOWER({lookup.silver_column}) IN "
-                       f"(SELECT lookup_key FROM {LOOKUP_CHANGES})")
+                       f"(SELECT lookup_key FROM lookup_changes)")
     union = "\n  UNION ALL ".join(sources)
-    statements.append(f"CREATE TEMP TABLE {KEYS} AS\nSELECT DISTINCT {key} FROM (\n  {union}\n)")
-    return statements
+    return (f"INSERT INTO {keys_table(table)} ({key})\nWITH {', '.join(ctes)}\n"
+            f"SELECT DISTINCT {key} FROM (\n  {union}\n)")
 
 
 def incremental_statements(table: SilverTable, datasets: Datasets = None) -> list[str]:
     """The incremental refresh of ``table`` as BigQuery SQL statements, in order."""
     name, key, silver = table.name, table.key, table.warehouse_table
+    keys, stage = keys_table(table), stage_table(table)
     columns = list(table.schema.columns)
     compared = [c for c in columns if c not in (key, UPDATED_COLUMN)]
     differs = "\n    OR ".join(f"t.{c} IS DISTINCT FROM s.{c}" for c in compared)
-    kept = f"(SELECT * EXCEPT ({REJECT_COLUMN}) FROM {STAGE} WHERE {REJECT_COLUMN} IS NULL)"
+    kept = f"(SELECT * EXCEPT ({REJECT_COLUMN}) FROM {stage} WHERE {REJECT_COLUMN} IS NULL)"
     statements = [
-        *_ddl(table, False, datasets),
-        *_changed_keys(table, datasets),
-        f"CREATE TEMP TABLE {STAGE} AS\n{table.select_sql(datasets, keys_table=KEYS)}",
+        *_ddl(table, INCREMENTAL, False, datasets),
+        f"DELETE FROM {keys} WHERE TRUE",  # left empty by the last refresh, unless it failed
+        _changed_keys(table, datasets),
+        f"DELETE FROM {stage} WHERE TRUE",
+        f"INSERT INTO {stage}\n{table.select_sql(datasets, keys_table=keys)}",
         f"MERGE {silver} AS t\nUSING {kept} AS s\nON t.{key} = s.{key}\n"
         f"WHEN MATCHED AND (\n    {differs}) THEN\n"
         f"  UPDATE SET {', '.join(f'{c} = s.{c}' for c in [*compared, UPDATED_COLUMN])}\n"
         f"WHEN NOT MATCHED THEN\n"
         f"  INSERT ({', '.join(columns)}) VALUES ({', '.join(f's.{c}' for c in columns)})",
         # Keys whose every version vanished, or whose latest version is now rejected.
-        f"DELETE FROM {silver} WHERE {key} IN (SELECT {key} FROM {KEYS}) AND {key} NOT IN "
-        f"(SELECT {key} FROM {STAGE} WHERE {REJECT_COLUMN} IS NULL)",
+        f"DELETE FROM {silver} WHERE {key} IN (SELECT {key} FROM {keys}) AND {key} NOT IN "
+        f"(SELECT {key} FROM {stage} WHERE {REJECT_COLUMN} IS NULL)",
     ]
     if table.can_reject:
         statements += [f"DELETE FROM {REJECTS_TABLE} WHERE table_name = '{name}' AND "
-                       f"record_key IN (SELECT {key} FROM {KEYS})",
-                       _insert_rejects(table, STAGE)]
-    return statements + _bookkeeping(table)
+                       f"record_key IN (SELECT {key} FROM {keys})",
+                       _insert_rejects(table, stage)]
+    return [*statements, *_bookkeeping(table, datasets),
+            f"DELETE FROM {keys} WHERE TRUE", f"DELETE FROM {stage} WHERE TRUE"]
 
 
 def choose_mode(warehouse: Warehouse, table: SilverTable,
