@@ -26,6 +26,8 @@ of products and inventory items) is a :class:`Lookup`: its current rows are comp
 snapshot in ``ops.silver_lookups`` and the silver rows of every changed lookup key are
 recomputed too.
 
+When no landing day (and no lookup) changed, nothing runs: the refresh is ``unchanged``.
+
 **Full refresh** (asked for, a first build, a changed table schema or a changed SQL
 definition): every row from the whole SELECT, and the watermarks and lookups written anew.
 """
@@ -45,7 +47,7 @@ from ecommerce_assets.silver.spec import (
     REJECTS_TABLE,
     SilverTable,
 )
-from ecommerce_assets.sqltables import row_count, run_script
+from ecommerce_assets.sqltables import run_script
 from resources.keys import validate_identifier
 from resources.warehouse import Warehouse
 
@@ -77,7 +79,7 @@ CREATE TABLE IF NOT EXISTS {LOOKUPS_TABLE} (
   value STRING
 )"""
 UPDATED_COLUMN = "silver_updated_at"
-FULL, INCREMENTAL = "full", "incremental"
+FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class RefreshReport:
     rows: int  # rows now in the silver table
     rejects: dict[str, int]  # reason -> rows now in ops.silver_rejects for this table
     seconds: float
-    mode: str = FULL  # full | incremental
+    mode: str = FULL  # full | incremental | unchanged (nothing new: no statement ran)
     reason: str = ""  # why this mode
 
     @property
@@ -228,13 +230,7 @@ def _changed_keys(table: SilverTable, datasets: Datasets) -> str:
                f"SELECT record_key AS {key} FROM {REJECTS_TABLE} "
                f"WHERE table_name = '{name}' AND {in_days}"]
     if lookup := LOOKUPS.get(name):
-        ctes.append(
-            f"lookup_changes AS (\n"
-            f"  SELECT IFNULL(c.{lookup.key_column}, s.lookup_key) AS lookup_key\n"
-            f"  FROM ({_lookup_sql(table, lookup, datasets)}) AS c FULL OUTER JOIN (\n"
-            f"    SELECT lookup_key, value FROM {LOOKUPS_TABLE} WHERE table_name = '{name}'"
-            f") AS s ON c.{lookup.key_column} = s.lookup_key\n"
-            f"  WHERE c.{lookup.value_column} IS DISTINCT FROM s.value)")
+        ctes.append(f"lookup_changes AS (\n  {_lookup_changes(table, lookup, datasets)})")
         # A silver value's lower case is its lookup key, spelled as the lookup or not.
         sources.append(f"SELECT {key} FROM {silver} WHERE LOWER({lookup.silver_column}) IN "
                        f"(SELECT lookup_key FROM lookup_changes)")
@@ -274,10 +270,20 @@ def incremental_statements(table: SilverTable, datasets: Datasets = None) -> lis
             f"DELETE FROM {keys} WHERE TRUE", f"DELETE FROM {stage} WHERE TRUE"]
 
 
+def _lookup_changes(table: SilverTable, lookup: Lookup, datasets: Datasets) -> str:
+    """The lookup keys whose value differs from the snapshot (or that appeared or vanished)."""
+    return (f"SELECT IFNULL(c.{lookup.key_column}, s.lookup_key) AS lookup_key\n"
+            f"  FROM ({_lookup_sql(table, lookup, datasets)}) AS c FULL OUTER JOIN (\n"
+            f"    SELECT lookup_key, value FROM {LOOKUPS_TABLE} WHERE table_name = "
+            f"'{table.name}') AS s ON c.{lookup.key_column} = s.lookup_key\n"
+            f"  WHERE c.{lookup.value_column} IS DISTINCT FROM s.value")
+
+
 def choose_mode(warehouse: Warehouse, table: SilverTable,
                 full_refresh: bool = False) -> tuple[str, bool, str]:
-    """(mode, rebuild, reason): incremental unless asked otherwise, the table is missing or
-    has other columns, or it was never refreshed with its current SQL definition."""
+    """(mode, rebuild, reason): full when asked, when the table is missing or has other
+    columns, or when it was never refreshed with its current SQL definition; otherwise
+    incremental, or unchanged when bronze changed nothing it reads since the last refresh."""
     if not warehouse.table_exists(table.warehouse_table):
         return FULL, True, "first build"
     found = warehouse.query_arrow(
@@ -288,14 +294,26 @@ def choose_mode(warehouse: Warehouse, table: SilverTable,
         return FULL, False, "full refresh requested"
     if not warehouse.table_exists(WATERMARKS_TABLE):
         return FULL, False, "no watermarks"
+    # One query: are the watermarks of this definition, and which landing days changed?
     (row,) = warehouse.query_arrow(warehouse.transpile(
-        f"SELECT COUNTIF(definition = '{definition(table)}') AS current, COUNT(*) AS n "
-        f"FROM {WATERMARKS_TABLE} WHERE table_name = '{table.name}'")).to_pylist()
+        f"SELECT COUNTIF(w.definition = '{definition(table)}') AS current, "
+        f"COUNT(w.table_name) AS n, "
+        f"COUNTIF(m.processed_at IS DISTINCT FROM w.processed_at) AS changed\n"
+        f"FROM {_marks(table, None)} AS m FULL OUTER JOIN (SELECT * FROM {WATERMARKS_TABLE} "
+        f"WHERE table_name = '{table.name}') AS w ON m.landing_date = w.landing_date"
+    )).to_pylist()
     if not row["n"]:
         return FULL, False, "no watermarks"
     if row["current"] != row["n"]:
         return FULL, False, "the SQL definition changed"
-    return INCREMENTAL, False, "watermarks current"
+    if row["changed"]:
+        return INCREMENTAL, False, f"{row['changed']} landing day(s) changed in bronze"
+    if lookup := LOOKUPS.get(table.name):
+        (changes,) = warehouse.query_arrow(warehouse.transpile(
+            f"SELECT COUNT(*) AS n FROM ({_lookup_changes(table, lookup, None)})")).to_pylist()
+        if changes["n"]:
+            return INCREMENTAL, False, f"{changes['n']} {lookup.cte} changed"
+    return UNCHANGED, False, "nothing new in bronze since the last refresh"
 
 
 def refresh_table(warehouse: Warehouse, table: SilverTable,
@@ -304,13 +322,16 @@ def refresh_table(warehouse: Warehouse, table: SilverTable,
     rejects by reason and the mode it ran in."""
     started = time.perf_counter()
     mode, rebuild, reason = choose_mode(warehouse, table, full_refresh)
-    statements = (incremental_statements(table) if mode == INCREMENTAL
-                  else refresh_statements(table, rebuild=rebuild))
-    run_script(warehouse, statements)
+    if mode != UNCHANGED:
+        run_script(warehouse, incremental_statements(table) if mode == INCREMENTAL
+                   else refresh_statements(table, rebuild=rebuild))
     seconds = time.perf_counter() - started
-    rows = row_count(warehouse, table.warehouse_table)
-    rejects = warehouse.query_arrow(warehouse.transpile(
-        f"SELECT reason, COUNT(*) AS n FROM {REJECTS_TABLE} WHERE table_name = "
-        f"'{table.name}' GROUP BY reason ORDER BY reason")).to_pylist()
-    return RefreshReport(int(rows), {r["reason"]: int(r["n"]) for r in rejects}, seconds,
-                         mode, reason)
+    # The row count (reason NULL) and the rejects by reason, in one query.
+    counts = warehouse.query_arrow(warehouse.transpile(
+        f"SELECT CAST(NULL AS STRING) AS reason, COUNT(*) AS n FROM {table.warehouse_table}\n"
+        f"UNION ALL SELECT reason, COUNT(*) AS n FROM {REJECTS_TABLE} WHERE table_name = "
+        f"'{table.name}' GROUP BY reason")).to_pylist()
+    rows = sum(int(r["n"]) for r in counts if r["reason"] is None)
+    rejects = {r["reason"]: int(r["n"]) for r in sorted(
+        (r for r in counts if r["reason"] is not None), key=lambda r: r["reason"])}
+    return RefreshReport(rows, rejects, seconds, mode, reason)
