@@ -8,7 +8,8 @@ dropped, values changed, a user's email blanked so the user is rejected, and new
 that change which spelling of a brand is canonical, which touches rows of products and
 inventory items no bronze row of that day names). After every step each silver table and its
 rejects must equal what the full SELECT gives on the bronze of that moment; at the end a
-full refresh through Dagster (run config ``full_refresh: true``) must leave every row as the
+full refresh through Dagster (the ``silver_full_refresh`` job, whose run config sets
+``full_refresh: true``) must leave every row as the
 incremental refreshes left it. Run on the embedded default (DuckDB + folders) and on the
 BigQuery + GCS emulators.
 """
@@ -26,7 +27,7 @@ import dagster as dg
 import pytest
 
 from ecommerce_assets.bronze.assets import bronze_assets
-from ecommerce_assets.silver.assets import silver_assets
+from ecommerce_assets.silver.assets import silver_assets, silver_full_refresh_job
 from ecommerce_assets.silver.refresh import (
     FULL,
     INCREMENTAL,
@@ -203,13 +204,13 @@ def run_scenario(resources: dict, landed: Path) -> None:
                               f"WHERE table_name = 'users'")
     assert row["n"] > 0
 
-    # A full refresh through Dagster's run config leaves every row as it is.
+    # A full refresh through Dagster (the job's run config) leaves every row as it is.
     incremental = {name: silver_rows(resources, name) for name in SILVER_TABLES}
     rejects = query(resources, f"SELECT table_name, {REJECT_FIELDS}, record FROM "
                                f"{REJECTS_TABLE} ORDER BY table_name, record_key")
-    config = {"ops": {a.op.name: {"config": {"full_refresh": True}} for a in silver_assets}}
-    result = dg.materialize([*silver_assets, *bronze_assets], resources=resources,
-                            selection=dg.AssetSelection.groups("silver"), run_config=config)
+    defs = dg.Definitions(assets=[*silver_assets, *bronze_assets],
+                          jobs=[silver_full_refresh_job], resources=resources)
+    result = defs.resolve_job_def("silver_full_refresh").execute_in_process()
     assert result.success
     modes = {e.asset_key.path[1]:
              e.step_materialization_data.materialization.metadata["refresh_mode"].value
