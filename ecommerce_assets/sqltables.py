@@ -4,7 +4,9 @@ Each ``sql/<layer>/<table>.sql`` is one SELECT in BigQuery Standard SQL, run as 
 BigQuery and transpiled by sqlglot for the embedded DuckDB. Dataset names are written as
 placeholders (``{bronze}``, ``{silver}``, ``{gold}``, ``{ops}``) and :func:`render` replaces
 them with validated dataset names; ``{as_of}`` (the reporting date of a gold run) becomes a
-``DATE '...'`` literal. No other braces are interpreted. The tables a SELECT reads are found
+``DATE '...'`` literal. A macro call ``{name(arg, ...)}`` expands SQL shared by several files
+(:data:`MACROS`, like a dbt macro), e.g. ``{latest_versions(users, id)}``, the dedupe CTEs of
+every silver table. No other braces are interpreted. The tables a SELECT reads are found
 in the SQL itself, and so are the columns each output column is computed from
 (:func:`column_sources`, shown in the UI as ``dagster/column_lineage``), so an asset's
 lineage cannot drift from its query.
@@ -41,17 +43,66 @@ SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
 DATASETS: dict[str, str] = {"bronze": "bronze", "silver": "silver", "gold": "gold", "ops": "ops"}
 AS_OF = "as_of"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_MACRO = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\(([^(){}]*)\)\}")
 # Any reporting date parses the same: SQL read for its structure renders {as_of} with this one.
 PARSE_DATE = dt.date(2000, 1, 1)
 # (dataset, table, column) of a warehouse column.
 ColumnSource = tuple[str, str, str]
 
 
+# The order that makes one bronze row the latest version of its key. Backfills re-ingest old
+# landing days with a newer processed_at, so the landing day decides first; processed_at,
+# then object and line (later in the same file = later) break ties: the order is total.
+VERSION_ORDER = ("landing_date DESC, processed_at DESC, source_object DESC, source_line DESC")
+
+
+def latest_versions(table: str, key: str, *, keys_table: str | None = None) -> str:
+    """The ``winners`` and ``latest`` CTEs: the latest version of each ``key`` of
+    ``{bronze}.<table>``. With ``keys_table`` (a table with a ``key`` column) only those keys
+    are ranked: what an incremental refresh recomputes."""
+    def only(column: str) -> str:
+        return f" AND {column} IN (SELECT {key} FROM {keys_table})" if keys_table else ""
+
+    return f"""winners AS (
+  -- The latest version of each key (sqltables.VERSION_ORDER), ranked on the narrow
+  -- version columns only.
+  SELECT {key}, landing_date, source_object, source_line
+  FROM {{bronze}}.{table}
+  -- Repeats of an identical raw row within one object never reach silver.
+  WHERE NOT is_duplicate_in_file{only(key)}
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {VERSION_ORDER}) = 1
+),
+latest AS (
+  -- A bronze row is identified by its landing day, object and line.
+  SELECT b.*
+  FROM {{bronze}}.{table} AS b
+  JOIN winners AS w USING ({key}, landing_date, source_object, source_line)
+  WHERE NOT b.is_duplicate_in_file{only(f'b.{key}')}
+)"""
+
+
+# Macros a SQL file may call as ``{name(arg, ...)}``; arguments are identifiers.
+MACROS = {"latest_versions": latest_versions}
+
+
+def _expand_macros(sql: str, keys_table: str | None) -> str:
+    def expand(match: re.Match) -> str:
+        if match[1] not in MACROS:
+            raise KeyError(f"unknown macro {match[1]}() (known: {sorted(MACROS)})")
+        args = [validate_identifier(a.strip()) for a in match[2].split(",") if a.strip()]
+        return MACROS[match[1]](*args, keys_table=keys_table)
+
+    return _MACRO.sub(expand, sql)
+
+
 def render(sql: str, datasets: dict[str, str] | None = None, *,
-           as_of: dt.date | None = None) -> str:
+           as_of: dt.date | None = None, keys_table: str | None = None) -> str:
     """Replace ``{silver}``-style placeholders with validated dataset names and ``{as_of}``
-    with a DATE literal (default: :func:`resources.settings.as_of`)."""
+    with a DATE literal (default: :func:`resources.settings.as_of`), after expanding macro
+    calls (``keys_table``: see :func:`latest_versions`)."""
     names = {**DATASETS, **(datasets or {})}
+    if keys_table is not None:
+        validate_identifier(keys_table)
 
     def substitute(match: re.Match) -> str:
         if match[1] == AS_OF:
@@ -64,7 +115,7 @@ def render(sql: str, datasets: dict[str, str] | None = None, *,
             raise KeyError(f"unknown placeholder {{{match[1]}}} (known: {known})")
         return validate_identifier(names[match[1]])
 
-    return _PLACEHOLDER.sub(substitute, sql)
+    return _PLACEHOLDER.sub(substitute, _expand_macros(sql, keys_table))
 
 
 @dataclass(frozen=True)
@@ -116,9 +167,10 @@ class SqlTable:
         return f"{{{AS_OF}}}" in self.sql_path.read_text()
 
     def select_sql(self, datasets: dict[str, str] | None = None, *,
-                   as_of: dt.date | None = None) -> str:
-        """The table's SELECT (BigQuery SQL), placeholders rendered, no trailing ';'."""
-        sql = render(self.sql_path.read_text(), datasets, as_of=as_of)
+                   as_of: dt.date | None = None, keys_table: str | None = None) -> str:
+        """The table's SELECT (BigQuery SQL), placeholders rendered, no trailing ';'
+        (``keys_table``: only those keys, see :func:`latest_versions`)."""
+        sql = render(self.sql_path.read_text(), datasets, as_of=as_of, keys_table=keys_table)
         return sql.strip().rstrip(";").strip()
 
     @cached_property

@@ -1,8 +1,9 @@
 """The seven ``silver/<table>`` assets, from one factory driven by the table specs.
 
-Each asset is one unpartitioned warehouse table rebuilt from all of bronze by its SQL file
-(a full refresh; docs/ARCHITECTURE.md describes the incremental MERGE that can replace it).
-It depends on the bronze assets its SQL reads, refreshes whenever one of them (any partition) is
+Each asset is one unpartitioned warehouse table kept by its SQL file: a refresh merges only
+what bronze changed since the table's watermarks (:mod:`ecommerce_assets.silver.refresh`); a
+first build, a schema or SQL change, or the run config ``full_refresh: true`` rebuilds it from
+all of bronze. It depends on the bronze assets its SQL reads, refreshes whenever one of them (any partition) is
 updated, and runs in the warehouse pool, like every asset that writes the warehouse.
 """
 
@@ -44,6 +45,12 @@ def lineage_metadata(table: SilverTable) -> dict:
     return {"dagster/column_lineage": column_lineage(sources, table.schema.columns)}
 
 
+class SilverRefreshConfig(dg.Config):
+    """Run config of every silver asset."""
+
+    full_refresh: bool = False  # rebuild from all of bronze instead of merging what changed
+
+
 def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
     @dg.asset(
         key=asset_key(table.name),
@@ -70,15 +77,19 @@ def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
         retry_policy=WAREHOUSE_RETRY,
     )
-    def _silver(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        report = refresh_table(warehouse, table)
-        context.log.info(f"{table.warehouse_table}: {report.rows} rows, {report.rejected} "
-                         f"rejected, in {report.seconds:.2f} s")
+    def _silver(context: dg.AssetExecutionContext, config: SilverRefreshConfig,
+                warehouse: Warehouse) -> dg.MaterializeResult:
+        report = refresh_table(warehouse, table, full_refresh=config.full_refresh)
+        context.log.info(f"{table.warehouse_table}: {report.mode} refresh ({report.reason}), "
+                         f"{report.rows} rows, {report.rejected} rejected, in "
+                         f"{report.seconds:.2f} s")
         rec = reconcile(warehouse, table)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": report.rows,
                 "refresh_seconds": round(report.seconds, 3),
+                "refresh_mode": report.mode,
+                "refresh_reason": report.reason,
                 "rows_rejected": report.rejected,
                 "rejects_by_reason": dg.MetadataValue.json(report.rejects),
                 "rejects_table": REJECTS_TABLE,
@@ -95,6 +106,12 @@ def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
 
 
 silver_assets: list[dg.AssetsDefinition] = [silver_asset(t) for t in SILVER_TABLES.values()]
+# Every silver table rebuilt from all of bronze (after a fix to bronze data or rules).
+silver_full_refresh_job = dg.define_asset_job(
+    "silver_full_refresh", selection=dg.AssetSelection.groups("silver"),
+    config={"ops": {a.op.name: {"config": {"full_refresh": True}} for a in silver_assets}},
+    description="Rebuild every silver table from all of bronze instead of merging what "
+                "changed since its watermarks.")
 # The assets and the cross-table checks of silver/checks.py, as definitions.py takes them
 # (an AssetChecksDefinition is an AssetsDefinition).
 silver_definitions: list[dg.AssetsDefinition] = [*silver_assets, *silver_checks]

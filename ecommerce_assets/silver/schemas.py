@@ -61,12 +61,16 @@ def amount(description: str) -> object:
 
 
 class SilverLineage(TableModel):
-    """Which bronze row won: the version columns an incremental MERGE compares."""
+    """Which bronze row won (the version columns an incremental MERGE compares), and when the
+    silver row last changed."""
 
     source_object: Series[str] = pa.Field(description="inbox object of the winning version")
     source_line: Series[Int] = pa.Field(ge=1, description="its record number in the object")
     processed_at: Series[Timestamp] = pa.Field(description="when bronze ingested it (UTC)")
     landing_date: Series[Date] = pa.Field(description="its bronze partition")
+    silver_updated_at: Series[Timestamp] = pa.Field(
+        description="when this silver row was last inserted or changed (UTC): gold recomputes "
+                    "the keys changed since its own last refresh")
 
 
 class DistributionCenters(SilverLineage):

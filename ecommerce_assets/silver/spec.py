@@ -1,8 +1,10 @@
 """Silver table specs: a Pandera model, a SQL file, and what is derived from the two.
 
 Each ``sql/silver/<table>.sql`` is one SELECT in BigQuery Standard SQL with dataset
-placeholders (``{bronze}`` …), rendered by :func:`ecommerce_assets.sqltables.render`. The
-SELECT returns the silver columns plus ``reject_reason``: NULL for a row that goes to silver,
+placeholders (``{bronze}`` …), rendered by :func:`ecommerce_assets.sqltables.render`; its
+dedupe to the latest version of each key is the macro call ``{latest_versions(table, key)}``
+(:func:`ecommerce_assets.sqltables.latest_versions`), which an incremental refresh restricts
+to the keys it recomputes. The SELECT returns the silver columns plus ``reject_reason``: NULL for a row that goes to silver,
 otherwise the reason it goes to ``ops.silver_rejects`` instead. The bronze tables an asset
 depends on are read from the SQL itself, so lineage cannot drift from the query.
 

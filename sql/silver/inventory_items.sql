@@ -1,25 +1,7 @@
 -- silver.inventory_items: one row per inventory item id, its latest bronze version, typed and
 -- standardized like silver.products.
 -- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/sqltables.py).
-WITH winners AS (
-  -- The latest version of each key. Backfills re-ingest old landing days with a newer
-  -- processed_at, so the landing day decides first; processed_at, then object and line
-  -- (later in the same file = later) break ties. Ranked on the narrow version columns only.
-  SELECT id, landing_date, source_object, source_line
-  FROM {bronze}.inventory_items
-  -- Repeats of an identical raw row within one object never reach silver.
-  WHERE NOT is_duplicate_in_file
-  QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY id
-    ORDER BY landing_date DESC, processed_at DESC, source_object DESC, source_line DESC) = 1
-),
-latest AS (
-  -- A bronze row is identified by its landing day, object and line.
-  SELECT b.*
-  FROM {bronze}.inventory_items AS b
-  JOIN winners AS w USING (id, landing_date, source_object, source_line)
-  WHERE NOT b.is_duplicate_in_file
-),
+WITH {latest_versions(inventory_items, id)},
 -- The brand spellings of products.sql (most frequent spelling among products), so that
 -- product_brand is spelled as silver.products.brand.
 brand_spellings AS (
@@ -56,6 +38,7 @@ SELECT
   i.source_line,
   i.processed_at,
   i.landing_date,
+  CURRENT_TIMESTAMP() AS silver_updated_at,
   CAST(NULL AS STRING) AS reject_reason
 FROM latest AS i
 LEFT JOIN brand_spellings AS b ON b.brand_key = LOWER(TRIM(i.product_brand))

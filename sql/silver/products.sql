@@ -1,24 +1,6 @@
 -- silver.products: one row per product id, its latest bronze version, typed and standardized.
 -- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/sqltables.py).
-WITH winners AS (
-  -- The latest version of each key. Backfills re-ingest old landing days with a newer
-  -- processed_at, so the landing day decides first; processed_at, then object and line
-  -- (later in the same file = later) break ties. Ranked on the narrow version columns only.
-  SELECT id, landing_date, source_object, source_line
-  FROM {bronze}.products
-  -- Repeats of an identical raw row within one object never reach silver.
-  WHERE NOT is_duplicate_in_file
-  QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY id
-    ORDER BY landing_date DESC, processed_at DESC, source_object DESC, source_line DESC) = 1
-),
-latest AS (
-  -- A bronze row is identified by its landing day, object and line.
-  SELECT b.*
-  FROM {bronze}.products AS b
-  JOIN winners AS w USING (id, landing_date, source_object, source_line)
-  WHERE NOT b.is_duplicate_in_file
-),
+WITH {latest_versions(products, id)},
 -- Brands have no fixed list and no case rule ('IZOD', 'Levi''s', 'adidas'), so a brand's
 -- canonical spelling is its most frequent one among products (ties: the first in byte
 -- order); 'calvin klein' then joins 'Calvin Klein'. Same CTE as in inventory_items.sql.
@@ -56,6 +38,7 @@ SELECT
   p.source_line,
   p.processed_at,
   p.landing_date,
+  CURRENT_TIMESTAMP() AS silver_updated_at,
   CAST(NULL AS STRING) AS reject_reason
 FROM latest AS p
 LEFT JOIN brand_spellings AS b ON b.brand_key = LOWER(TRIM(p.brand))

@@ -1,25 +1,7 @@
 -- silver.users: one row per user id, its latest bronze version, typed and standardized.
 -- BigQuery Standard SQL; {bronze} is the bronze dataset (see ecommerce_assets/sqltables.py).
 -- Returns the silver columns plus reject_reason: rows with a reason go to ops.silver_rejects.
-WITH winners AS (
-  -- The latest version of each key. Backfills re-ingest old landing days with a newer
-  -- processed_at, so the landing day decides first; processed_at, then object and line
-  -- (later in the same file = later) break ties. Ranked on the narrow version columns only.
-  SELECT id, landing_date, source_object, source_line
-  FROM {bronze}.users
-  -- Repeats of an identical raw row within one object never reach silver.
-  WHERE NOT is_duplicate_in_file
-  QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY id
-    ORDER BY landing_date DESC, processed_at DESC, source_object DESC, source_line DESC) = 1
-),
-latest AS (
-  -- A bronze row is identified by its landing day, object and line.
-  SELECT b.*
-  FROM {bronze}.users AS b
-  JOIN winners AS w USING (id, landing_date, source_object, source_line)
-  WHERE NOT b.is_duplicate_in_file
-)
+WITH {latest_versions(users, id)}
 SELECT
   CAST(id AS INT64) AS id,
   first_name,
@@ -56,6 +38,7 @@ SELECT
   source_line,
   processed_at,
   landing_date,
+  CURRENT_TIMESTAMP() AS silver_updated_at,
   -- A user whose latest version has no email is excluded from silver, and counted.
   IF(NULLIF(TRIM(email), '') IS NULL, 'email is null', CAST(NULL AS STRING)) AS reject_reason
 FROM latest

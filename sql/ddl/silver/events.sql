@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS {silver}.events (
   source_object STRING,
   source_line INT64,
   processed_at TIMESTAMP,
-  landing_date DATE
+  landing_date DATE,
+  silver_updated_at TIMESTAMP
 )
 CLUSTER BY id;
