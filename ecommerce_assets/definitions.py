@@ -11,7 +11,7 @@ from ecommerce_assets.embeddings.assets import embedding_definitions
 from ecommerce_assets.freshness import with_freshness
 from ecommerce_assets.gold.assets import gold_definitions
 from ecommerce_assets.inbox_rejects import inbox_rejects
-from ecommerce_assets.silver.assets import silver_definitions
+from ecommerce_assets.silver.assets import silver_definitions, silver_full_refresh_job
 from resources.deployment import build_resources
 from sensors.alerts import alert_sensors
 from sensors.automation import automation_sensor
@@ -22,7 +22,7 @@ defs = dg.Definitions(
     # Each layer's freshness policy is applied here, in one place (ecommerce_assets/freshness.py).
     assets=with_freshness([*bronze_assets, *silver_definitions, *gold_definitions,
                            *embedding_definitions]),
-    jobs=[bronze_ingest, inbox_rejects],
+    jobs=[bronze_ingest, inbox_rejects, silver_full_refresh_job],
     sensors=[inbox_sensor, automation_sensor, orphaned_runs_sensor, *alert_sensors],
     resources=build_resources(),
     # Steps run one after another inside the run's process: warehouse steps are serialized
