@@ -107,7 +107,7 @@ def gold_sql(as_of: dt.date) -> list[str]:
     rates = ", ".join(f"({_quote(c)}, {r})" for c, r in STATIC_RATES_TO_USD.items())
     items = (
         "SELECT i.product_id, o.user_id, o.order_id, CAST(o.created_at AS DATE) AS sale_date, "
-        "o.created_at, i.status IN ('Cancelled', 'Returned') AS lost, "
+        "o.created_at, i.status AS item_status, i.status IN ('Cancelled', 'Returned') AS lost, "
         "o.status = 'Cancelled' AS order_cancelled, i.sale_price * fx.usd AS sale_price_usd "
         "FROM silver_order_items AS i JOIN silver_orders AS o ON o.order_id = i.order_id "
         "JOIN fx ON fx.code = coalesce(i.sale_price_value_type, 'USD') "
@@ -119,20 +119,21 @@ def gold_sql(as_of: dt.date) -> list[str]:
         "count(DISTINCT order_id) FILTER (NOT order_cancelled) AS order_count, "
         "round(sum(sale_price_usd) FILTER (NOT lost), 2) AS total_revenue, "
         "count(DISTINCT user_id) FILTER (NOT order_cancelled) AS unique_customers "
-        "FROM gold_items GROUP BY sale_date;",
+        "FROM gold_items GROUP BY sale_date HAVING order_count > 0 OR total_revenue > 0;",
         "CREATE OR REPLACE TABLE gold_customer_metrics AS SELECT user_id, "
         "count(DISTINCT order_id) AS order_count, "
-        "round(sum(sale_price_usd) FILTER (NOT lost), 2) AS lifetime_value, "
+        "round(sum(sale_price_usd) FILTER (NOT lost), 2) AS total_spend, "
         "min(created_at) AS first_order_at, max(created_at) AS last_order_at, "
         f"date_diff('day', CAST(max(created_at) AS DATE), DATE '{as_of}') "
-        "AS days_since_last_order FROM gold_items GROUP BY user_id;",
-        "CREATE OR REPLACE TABLE gold_product_performance AS SELECT g.product_id, "
-        "count(*) FILTER (NOT g.lost) AS units_sold, "
-        "round(sum(g.sale_price_usd) FILTER (NOT g.lost), 2) AS revenue, "
+        "AS days_since_last_order FROM gold_items WHERE NOT order_cancelled GROUP BY user_id;",
+        # Every product, sold or not, as the project's mart.
+        "CREATE OR REPLACE TABLE gold_product_performance AS SELECT p.id AS product_id, "
+        "count(g.product_id) FILTER (g.item_status <> 'Cancelled') AS units_sold, "
+        "round(sum(g.sale_price_usd) FILTER (NOT g.lost), 2) AS total_revenue, "
         "round(sum(g.sale_price_usd - p.cost * pfx.usd) FILTER (NOT g.lost), 2) AS margin "
-        "FROM gold_items AS g LEFT JOIN silver_products AS p ON p.id = g.product_id "
+        "FROM silver_products AS p LEFT JOIN gold_items AS g ON g.product_id = p.id "
         "LEFT JOIN fx AS pfx ON pfx.code = coalesce(p.cost_value_type, 'USD') "
-        "GROUP BY g.product_id;",
+        "GROUP BY p.id;",
     ]
 
 

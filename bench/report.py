@@ -92,6 +92,10 @@ def _end_to_end(s: dict) -> list[str]:
         f"| peak RSS | {_mb(rss)} (target ≤ {_mb(TARGETS['peak_rss_mb'])}) | | "
         f"{_mb(f['peak_rss_mb'])} | {_x(rss / f['peak_rss_mb'])} |",
         "",
+        "Cross-check: the floor's three marts "
+        + ("**agree** with the project's on rows and revenue (to the cent)." if f["marts_agree"]
+           else "**do not agree** with the project's on rows or revenue: the ratio is suspect."),
+        "",
     ]
     return rows
 

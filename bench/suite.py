@@ -125,12 +125,29 @@ def _time_v(stderr: str) -> tuple[float, float]:
     return int(h or 0) * 3600 + int(m) * 60 + float(s), rss_kb / 1024
 
 
+# The floor's marts against the project's: rows and revenue must agree, or the floor does
+# less (or other) work than the pipeline it is the baseline of.
+MARTS = {"daily_sales": "total_revenue", "customer_metrics": "total_spend",
+         "product_performance": "total_revenue"}
+
+
 def floor(home: Home, as_of: str) -> dict:
+    db = home.root / "floor.duckdb"
     result, wall, rss = timed([str(REPO / "bench" / "floor.py"), str(home.floor_inbox),
-                               "--as-of", as_of, "--db", str(home.root / "floor.duckdb")])
-    (home.root / "floor.duckdb").unlink()
+                               "--as-of", as_of, "--db", str(db)])
     _log(f"scale {home.scale}: floor {wall:.1f} s")
-    return {**result, "wall_s": wall, "peak_rss_mb": rss}
+    agree = _marts(db, "gold_{}") == _marts(home.root / "home" / "warehouse.duckdb", "gold.{}")
+    db.unlink()
+    return {**result, "wall_s": wall, "peak_rss_mb": rss, "marts_agree": agree}
+
+
+def _marts(db: Path, name: str) -> dict[str, list]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return {mart: conn.execute(f"SELECT count(*), round(sum({revenue}), 2) "
+                                   f"FROM {name.format(mart)}").fetchall()
+                for mart, revenue in MARTS.items()}
 
 
 def end_to_end(work: Path, scale: float, incremental: bool) -> dict:

@@ -91,6 +91,9 @@ def test_quick_bench_rewrites_its_section_with_numbers(tmp_path: Path) -> None:
     for table in ("orders", "order_items", "events", "users", "products"):
         assert 0 < floor["rows"][f"silver_{table}"] <= floor["rows"][f"bronze_{table}"]
     assert floor["rows"]["gold_daily_sales"] > 0
+    # ... and its marts hold the project's rows and revenue: the baseline does the same work.
+    assert floor["marts_agree"]
+    assert "floor's three marts **agree**" in section
     # Both cleaners did the same work on the same file.
     project, naive = results["cleaning"]["project"], results["cleaning"]["naive"]
     assert project["rows_read"] == naive["rows_read"] > 1000
