@@ -128,6 +128,9 @@ def _incremental(s: dict) -> list[str]:
         f"{_s(sum(r['steps_s'] for r in s['layers']))} | {_s(f['total_s'])} |",
         f"| ratio steps / floor full rebuild | {_x(steps / f['total_s'])} | | | |",
         "",
+        "After this day the floor's marts " + ("agree" if f["marts_agree"] else "**do not agree**")
+        + " with the project's (incrementally maintained) marts on rows and revenue.",
+        "",
     ]
     return rows
 
