@@ -128,11 +128,30 @@ def project(table: BronzeTable, path: Path, out: Path) -> dict:
             "rows_loaded": result.rows_loaded, "rows_set_aside": result.rows_quarantined}
 
 
+def checksums(table: BronzeTable, out: Path) -> dict[str, float]:
+    """Per typed column, the sum (numbers) or count (timestamps) of what was loaded.
+
+    Equal checksums of both implementations mean they read the same values.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    data = pq.read_table(out)
+    sums = {}
+    for c in table.source_columns:
+        if c.kind in ("int", "float", "price"):
+            sums[c.name] = round(pc.sum(data[c.name].cast("double")).as_py() or 0, 2)
+        elif c.kind == "timestamp":
+            sums[c.name] = pc.count(data[c.name]).as_py()
+    return sums
+
+
 def main() -> int:
     impl, table, path = sys.argv[1], BRONZE_TABLES[sys.argv[2]], Path(sys.argv[3])
     with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps({"project": project, "naive": naive}[impl](
-            table, path, Path(tmp) / "out.parquet")))
+        out = Path(tmp) / "out.parquet"
+        result = {"project": project, "naive": naive}[impl](table, path, out)
+        print(json.dumps({**result, "checksums": checksums(table, out)}))
     return 0
 
 

@@ -178,6 +178,9 @@ def _cleaning(c: dict) -> list[str]:
     for name, x in (("project agent", p), ("naive pandas (baseline)", n)):
         rows.append(f"| {name} | {_s(x['seconds'])} | {x['rows_read'] / x['seconds']:,.0f} | "
                     f"{x['rows_loaded']:,} | {x['rows_set_aside']:,} | {_mb(x['peak_rss_mb'])} |")
-    rows += ["", f"Naive pandas takes **{_x(n['seconds'] / p['seconds'])}** the agent's time.",
-             ""]
+    same = p["checksums"] == n["checksums"]
+    rows += ["", f"Naive pandas takes **{_x(n['seconds'] / p['seconds'])}** the agent's time. "
+             + ("Both load the same values (the sum or count of every typed column is equal)."
+                if same else "**Their loaded values differ** (column checksums): compare "
+                "before trusting the ratio."), ""]
     return rows

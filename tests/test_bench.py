@@ -99,3 +99,5 @@ def test_quick_bench_rewrites_its_section_with_numbers(tmp_path: Path) -> None:
     assert project["rows_read"] == naive["rows_read"] > 1000
     assert project["rows_loaded"] == naive["rows_loaded"]
     assert project["rows_set_aside"] == naive["rows_set_aside"] > 0
+    assert project["checksums"] == naive["checksums"]  # the same values, column by column
+    assert project["checksums"]["sale_price"] > 0
