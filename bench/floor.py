@@ -72,24 +72,33 @@ _STATUS = {"orders", "order_items"}  # title-cased like silver does
 
 
 def bronze_sql(table: str, inbox: Path) -> str:
-    """One bronze table: every CSV of every landing day read as text, cleaned and typed."""
+    """One bronze table: every CSV of every landing day read as text, cleaned and typed.
+
+    A row with a value that does not parse (a non-numeric id, an unknown timestamp) is
+    dropped, as the project quarantines it; its older version, if any, stays the latest.
+    """
     spec = BRONZE_TABLES[table]
-    cols = []
+    text, typed, bad = [], [], []
     for c in spec.source_columns:
-        raw = f"clean({c.name})"
+        text.append(f"clean({c.name}) AS t_{c.name}")
         if c.kind == "price":
-            cols += [f"price_amount({raw}) AS {c.name}", f"price_code({raw}) AS {c.name}_value_type"]
+            typed += [f"price_amount(t_{c.name}) AS {c.name}",
+                      f"price_code(t_{c.name}) AS {c.name}_value_type"]
         else:
-            cols.append(_TYPED[c.kind].format(c=raw) + f" AS {c.name}")
+            typed.append(_TYPED[c.kind].format(c=f"t_{c.name}") + f" AS {c.name}")
+        if c.kind != "text":
+            bad.append(f"(t_{c.name} IS NOT NULL AND {c.name} IS NULL)")
     files = _quote(str(inbox / table / "*" / "*.csv"))
     return (f"CREATE OR REPLACE TABLE bronze_{table} AS\n"
-            f"SELECT {', '.join(cols)},\n"
+            f"WITH cleaned AS (SELECT {', '.join(text)},\n"
             "  CAST(regexp_extract(filename, 'date=(\\d{4}-\\d{2}-\\d{2})', 1) AS DATE) "
             "AS landing_date,\n  filename AS source_object,\n"
             "  row_number() OVER (PARTITION BY filename) AS source_line\n"
             f"FROM read_csv({files}, all_varchar = true, header = true, filename = true,"
-            " union_by_name = true)\n"
-            f"WHERE to_int(clean({spec.key})) IS NOT NULL;")
+            " union_by_name = true)),\n"
+            f"typed AS (SELECT cleaned.*, {', '.join(typed)} FROM cleaned)\n"
+            "SELECT * EXCLUDE (" + ", ".join(f"t_{c.name}" for c in spec.source_columns) + ")\n"
+            f"FROM typed WHERE {spec.key} IS NOT NULL AND NOT ({' OR '.join(bad) or 'false'});")
 
 
 def silver_sql(table: str) -> str:
@@ -108,7 +117,7 @@ def gold_sql(as_of: dt.date) -> list[str]:
     items = (
         "SELECT i.product_id, o.user_id, o.order_id, CAST(o.created_at AS DATE) AS sale_date, "
         "o.created_at, i.status AS item_status, i.status IN ('Cancelled', 'Returned') AS lost, "
-        "o.status = 'Cancelled' AS order_cancelled, i.sale_price * fx.usd AS sale_price_usd "
+        "o.status = 'Cancelled' AS order_cancelled, round(i.sale_price * fx.usd, 2) AS sale_price_usd "
         "FROM silver_order_items AS i JOIN silver_orders AS o ON o.order_id = i.order_id "
         "JOIN fx ON fx.code = coalesce(i.sale_price_value_type, 'USD') "
         f"WHERE o.created_at < DATE '{as_of + dt.timedelta(days=1)}'")
@@ -117,19 +126,19 @@ def gold_sql(as_of: dt.date) -> list[str]:
         f"CREATE OR REPLACE TABLE gold_items AS {items};",
         "CREATE OR REPLACE TABLE gold_daily_sales AS SELECT sale_date, "
         "count(DISTINCT order_id) FILTER (NOT order_cancelled) AS order_count, "
-        "round(sum(sale_price_usd) FILTER (NOT lost), 2) AS total_revenue, "
+        "coalesce(round(sum(sale_price_usd) FILTER (NOT lost), 2), 0) AS total_revenue, "
         "count(DISTINCT user_id) FILTER (NOT order_cancelled) AS unique_customers "
         "FROM gold_items GROUP BY sale_date HAVING order_count > 0 OR total_revenue > 0;",
         "CREATE OR REPLACE TABLE gold_customer_metrics AS SELECT user_id, "
         "count(DISTINCT order_id) AS order_count, "
-        "round(sum(sale_price_usd) FILTER (NOT lost), 2) AS total_spend, "
+        "coalesce(round(sum(sale_price_usd) FILTER (NOT lost), 2), 0) AS total_spend, "
         "min(created_at) AS first_order_at, max(created_at) AS last_order_at, "
         f"date_diff('day', CAST(max(created_at) AS DATE), DATE '{as_of}') "
         "AS days_since_last_order FROM gold_items WHERE NOT order_cancelled GROUP BY user_id;",
         # Every product, sold or not, as the project's mart.
         "CREATE OR REPLACE TABLE gold_product_performance AS SELECT p.id AS product_id, "
         "count(g.product_id) FILTER (g.item_status <> 'Cancelled') AS units_sold, "
-        "round(sum(g.sale_price_usd) FILTER (NOT g.lost), 2) AS total_revenue, "
+        "coalesce(round(sum(g.sale_price_usd) FILTER (NOT g.lost), 2), 0) AS total_revenue, "
         "round(sum(g.sale_price_usd - p.cost * pfx.usd) FILTER (NOT g.lost), 2) AS margin "
         "FROM silver_products AS p LEFT JOIN gold_items AS g ON g.product_id = p.id "
         "LEFT JOIN fx AS pfx ON pfx.code = coalesce(p.cost_value_type, 'USD') "
