@@ -16,8 +16,8 @@ ROWS ?= 200
 export ECOMMERCE_HOME DAGSTER_HOME
 
 .DEFAULT_GOAL := help
-.PHONY: help dev land test install seed lint bench-seed bench-gold clean emulators-venv \
-	emulators
+.PHONY: help dev land test install seed lint bench bench-quick bench-seed bench-gold clean \
+	emulators-venv emulators
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-15s %s\n", $$1, $$2}' \
@@ -106,6 +106,15 @@ lint: install ## ruff
 test: install emulators-venv ## ruff + the test suite
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The whole suite (end to end at scale 1.0 against the plain-DuckDB floor, the incremental day,
+# scaling, cleaning vs naive pandas): rewrites the generated section of BENCHMARKS.md.
+# `make bench ARGS=--quick` (or `make bench-quick`) runs small scales in a few minutes.
+bench: install ## benchmark suite, rewrites BENCHMARKS.md (~10 min; ARGS=--quick)
+	$(BIN)/python bench/suite.py $(ARGS)
+
+bench-quick: install ## the benchmark suite at small scales (a few minutes)
+	$(BIN)/python bench/suite.py --quick $(ARGS)
 
 bench-seed: install ## seed benchmark (BENCHMARKS.md)
 	$(BIN)/python bench/seed.py
