@@ -34,7 +34,7 @@ IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
                dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
                dg.DagsterRunStatus.CANCELING]
 # Columns that legitimately differ between two loads of the same files.
-VOLATILE = {"processed_at", "run_id", "quarantined_at", "refreshed_at"}
+VOLATILE = {"processed_at", "run_id", "quarantined_at", "refreshed_at", "silver_updated_at"}
 _PID = re.compile(r"Started process for run \(pid: (\d+)\)")
 
 
@@ -116,6 +116,37 @@ def latest_materialization(inst: dg.DagsterInstance, key: dg.AssetKey,
     return records[0] if records else None
 
 
+def newest_rows_brought(inst: dg.DagsterInstance, table: str) -> float:
+    """When bronze ``table`` last materialized new row versions: a materialization whose run
+    says it loaded none (automation ignores it, see ecommerce_assets/automation.py) is
+    skipped."""
+    from ecommerce_assets.automation import no_new_rows_tag
+
+    records = inst.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["bronze", table])), limit=200).records
+    for record in records:  # newest first
+        run = inst.get_run_by_id(record.run_id)
+        if run is None or run.tags.get(no_new_rows_tag(table)) != "true":
+            return record.timestamp
+    return 0.0
+
+
+def updated_at(inst: dg.DagsterInstance, key: dg.AssetKey) -> float:
+    """When ``key`` last changed for automation: bronze when it brought rows, others when
+    they materialized."""
+    if key.path[0] == "bronze":
+        return newest_rows_brought(inst, key.path[1])
+    record = latest_materialization(inst, key)
+    return record.timestamp if record is not None else 0.0
+
+
+def upstream_of(keys: list[dg.AssetKey]) -> dict[dg.AssetKey, set[dg.AssetKey]]:
+    from ecommerce_assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    return {key: set(graph.get(key).parent_keys) for key in keys}
+
+
 def downstream_keys() -> list[dg.AssetKey]:
     from ecommerce_assets.definitions import defs
 
@@ -125,23 +156,22 @@ def downstream_keys() -> list[dg.AssetKey]:
 def missing_work(inst: dg.DagsterInstance, landing: Landing,
                  downstream: list[dg.AssetKey]) -> list[str]:
     """What is not converged yet: runs in progress, landed object versions not ingested by
-    the latest materialization of their partition, downstream assets older than bronze."""
+    the latest materialization of their partition, downstream assets older than their upstream."""
     missing = [f"run {r.run_id[:8]} {r.status.value}" for r in runs_in_progress(inst)]
-    newest_bronze = 0.0
     for (table, day), expected in landing.partitions().items():
         record = latest_materialization(inst, dg.AssetKey(["bronze", table]), day)
         if record is None:
             missing.append(f"bronze/{table} {day}: never materialized")
             continue
-        newest_bronze = max(newest_bronze, record.timestamp)
         entry = record.asset_materialization.metadata.get(INGESTED_OBJECTS)
         ingested = dict(entry.value) if entry is not None else {}
         missing += [f"{key} (generation {gen}) not ingested"
                     for key, gen in expected.items() if ingested.get(key) != gen]
-    for key in downstream:
+    for key, parents in upstream_of(downstream).items():
         record = latest_materialization(inst, key)
-        if record is None or record.timestamp < newest_bronze:
-            missing.append(f"{key.to_user_string()} older than bronze")
+        due = max([updated_at(inst, parent) for parent in parents], default=0.0)
+        if record is None or record.timestamp < due:
+            missing.append(f"{key.to_user_string()} older than its upstream")
     return missing
 
 
