@@ -140,10 +140,3 @@ def empty_bronze(tmp_path_factory: pytest.TempPathFactory):
     for table in GOLD_TABLES.values():
         gold_refresh.refresh_table(wh, table)
     return wh
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The drills are the longest file (about 12 minutes on one xdist worker, `--dist
-    loadfile`): collected first, they start at once while the other worker takes every other
-    file, instead of starting when half the suite is done."""
-    items.sort(key=lambda item: not item.nodeid.startswith("tests/test_drills.py"))
