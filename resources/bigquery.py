@@ -34,6 +34,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import dagster as dg
@@ -240,7 +241,8 @@ class BigQueryWarehouse(Warehouse):
         # The step's jobs so far, as materialization metadata (each call overwrites the
         # previous totals), so a run's cost shows on the asset in the UI.
         mine = [j for j in self._jobs if j["step"] == step]
-        metadata = {"bigquery/job_ids": dg.MetadataValue.json([j["job_id"] for j in mine]),
+        metadata = {"bigquery/job_ids": dg.MetadataValue.json(
+                        [j["job_id"] for j in mine if j["job_id"]]),
                     "bigquery/bytes_processed": sum(j["bytes_processed"] for j in mine),
                     "bigquery/bytes_billed": sum(j["bytes_billed"] for j in mine)}
         for key in context.selected_asset_keys:
@@ -258,17 +260,13 @@ class BigQueryWarehouse(Warehouse):
     def _query(self, sql: str, params: Sequence[Any] | None = None,
                asset: str | None = None) -> Any:
         self.ensure_schemas()
-        config = self.query_config(params, asset)
+        config, qualified = self.query_config(params, asset), self.qualify(sql)
         try:
-            job = self.client.query(self.qualify(sql), job_config=config)
+            job = self.client.query(qualified, job_config=config)
         except Exception:
             # Refused before a job existed (a bad request): still logged, with what was sent.
-            context = _current_context()
-            self._jobs.append({"job_id": None, "kind": "query", "bytes_processed": 0,
-                               "bytes_billed": 0, "labels": dict(config.labels or {}),
-                               "query": self.qualify(sql),
-                               "step": (context.run.run_id, context.op_def.name)
-                               if context is not None else None})
+            self._record(SimpleNamespace(job_id=None, job_type="query", labels=config.labels,
+                                         query=qualified))
             raise
         try:
             job.result()

@@ -250,12 +250,12 @@ class BigQueryMLEmbedder(Embedder):
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Query texts embedded by the same model (one BigQuery job), e.g. for search."""
-        from ecommerce_assets.quality import literal
+        from resources.bigquery import sql_literal
         from resources.deployment import gcp_resources
 
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        rows = " UNION ALL ".join(f"SELECT {i} AS position, {literal(t)} AS embedding_text"
+        rows = " UNION ALL ".join(f"SELECT {i} AS position, {sql_literal(t)} AS embedding_text"
                                   for i, t in enumerate(texts))
         sql = (f"SELECT position, embedding, embedding_status FROM "
                f"({self.embedding_sql(rows, 'RETRIEVAL_QUERY')}) ORDER BY position")
