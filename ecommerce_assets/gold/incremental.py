@@ -95,6 +95,8 @@ def affected_orders() -> str:
     sources = [
         _updated("orders", "order_id"),
         _updated("order_items", "order_id"),
+        # An item moved to another order: its old order loses it.
+        f"SELECT order_id FROM {oe} WHERE order_item_id IN ({_updated('order_items')})",
         f"SELECT order_id FROM {SILVER}.order_items WHERE product_id IN "
         f"({_updated('products')})",
         f"SELECT order_id FROM {SILVER}.order_items WHERE inventory_item_id IN "
@@ -224,7 +226,9 @@ def vanished_keys(mart: str) -> str | None:
                 f"(g.email IS NOT NULL OR g.country IS NOT NULL)")
     if mart == "product_performance":
         return (f"SELECT g.product_id AS k FROM {GOLD}.product_performance AS g LEFT JOIN "
-                f"{SILVER}.products AS s ON s.id = g.product_id WHERE s.id IS NULL")
+                f"{SILVER}.products AS s ON s.id = g.product_id WHERE s.id IS NULL AND "
+                f"(g.name IS NOT NULL OR g.category IS NOT NULL OR g.brand IS NOT NULL "
+                f"OR g.department IS NOT NULL)")
     return None
 
 
