@@ -203,6 +203,8 @@ def test_edits_gold_cannot_see_in_the_changed_rows(empty_bronze, tmp_path: Path)
     for table, data in silver_rows().items():
         wh.execute(f"DELETE FROM silver.{table}")
         wh.load_table(f"silver.{table}", pa.Table.from_pylist(data), mode="append")
+        # As a silver refresh writes them: every row has the time it last changed.
+        wh.execute(f"UPDATE silver.{table} SET silver_updated_at = TIMESTAMP '2026-07-01'")
     resources = {"warehouse": wh}
     # The fixture's gold was refreshed by the empty_bronze fixture: this is the first build.
     modes = refresh_gold(wh, AS_OF)
@@ -222,3 +224,9 @@ def test_edits_gold_cannot_see_in_the_changed_rows(empty_bronze, tmp_path: Path)
     modes = refresh_gold(wh, AS_OF)
     assert {modes[n] for n in KEYED} == {FULL}, modes
     assert_equals_full_select(resources, "new FX rates", AS_OF, KEYED)
+    # A row written around silver's refresh (no silver_updated_at) cannot be placed: full.
+    wh.execute("INSERT INTO silver.orders (order_id, user_id, status, created_at) "
+               "VALUES (8, 3, 'Complete', TIMESTAMP '2026-06-01 10:00:00')")
+    modes = refresh_gold(wh, AS_OF)
+    assert {modes[n] for n in KEYED} == {FULL}, modes
+    assert_equals_full_select(resources, "a row without silver_updated_at", AS_OF, KEYED)

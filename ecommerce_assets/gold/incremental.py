@@ -61,10 +61,11 @@ DDL = [
 
 
 def marks_sql() -> str:
-    """(source, updated_at, row_count) of every silver table orders_enriched reads."""
+    """(source, updated_at, row_count, untimed) of every silver table orders_enriched reads
+    (untimed: rows without a silver_updated_at, which a silver refresh never writes)."""
     return "\n  UNION ALL ".join(
-        f"SELECT '{s}' AS source, MAX({UPDATED}) AS updated_at, COUNT(*) AS row_count "
-        f"FROM {SILVER}.{s}" for s in SOURCES)
+        f"SELECT '{s}' AS source, MAX({UPDATED}) AS updated_at, COUNT(*) AS row_count, "
+        f"COUNTIF({UPDATED} IS NULL) AS untimed FROM {SILVER}.{s}" for s in SOURCES)
 
 
 def _since(source: str) -> str:

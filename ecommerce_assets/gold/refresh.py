@@ -66,15 +66,15 @@ def definition(warehouse: Warehouse, table: GoldTable) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def _marks_differ(warehouse: Warehouse) -> int:
+def _marks_differ(warehouse: Warehouse) -> tuple[int, int]:
     """How many silver tables changed (newest silver_updated_at or row count) since
-    orders_enriched's last refresh."""
+    orders_enriched's last refresh, and how many silver rows have no silver_updated_at."""
     (row,) = _query(warehouse, (
         f"SELECT COUNTIF(w.source IS NULL OR m.updated_at IS DISTINCT FROM w.updated_at "
-        f"OR m.row_count IS DISTINCT FROM w.row_count) AS n\n"
+        f"OR m.row_count IS DISTINCT FROM w.row_count) AS n, SUM(m.untimed) AS untimed\n"
         f"FROM ({inc.marks_sql()}) AS m LEFT JOIN (SELECT * FROM {inc.WATERMARKS_TABLE} "
         f"WHERE table_name = 'orders_enriched') AS w ON w.source = m.source"))
-    return int(row["n"])
+    return int(row["n"]), int(row["untimed"] or 0)
 
 
 def _pending(warehouse: Warehouse, mart: str) -> int:
@@ -108,7 +108,9 @@ def choose_mode(warehouse: Warehouse, table: GoldTable, as_of: dt.date,
         return FULL, False, "the SQL definition (or the FX rates) changed"
     if mark["as_of"] != as_of:
         return FULL, False, f"as_of moved from {mark['as_of']} to {as_of}"
-    changed = _marks_differ(warehouse)
+    changed, untimed = _marks_differ(warehouse)
+    if changed and untimed:  # loaded around silver's refresh: what changed is unknowable
+        return FULL, False, f"{untimed} silver row(s) without {inc.UPDATED}"
     if table.name == "orders_enriched":
         if changed:
             return INCREMENTAL, False, f"{changed} silver table(s) changed"
