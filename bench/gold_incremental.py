@@ -85,6 +85,7 @@ def bench_scale(scale: str, work: Path) -> dict:
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "ECOMMERCE_HOME": str(home), "PYTHONPATH": str(REPO)}
     env.pop("ECOMMERCE_AS_OF", None)
+    env["ECOMMERCE_INBOX_SETTLE_S"] = "0"  # the files were just written, and are complete
     generate(env, "seed.py", "--scale", scale, "--date", SEED_DATE)
     generate(env, "generate.py", "--days", "1", "--date", DAY)
     run(INGEST, env, SEED_DATE, DAY)

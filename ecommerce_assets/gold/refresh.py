@@ -56,84 +56,95 @@ def _query(warehouse: Warehouse, sql: str) -> list[dict]:
     return warehouse.query_arrow(warehouse.transpile(sql)).to_pylist()
 
 
-def definition(warehouse: Warehouse, table: GoldTable) -> str:
-    """A digest of the table's SELECT and columns (and, for orders_enriched, the FX rates it
-    converts with): a change of any means a full refresh."""
-    parts = [table.select_sql(as_of=PARSE_DATE), *table.schema.columns]
-    if table.name == "orders_enriched" and warehouse.table_exists(inc.FX_RATES):
-        parts += [f"{r['currency']}={r['rate_to_usd']!r}" for r in _query(
-            warehouse, f"SELECT currency, rate_to_usd FROM {inc.FX_RATES} ORDER BY currency")]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+def definition(table: GoldTable, fx: str = "") -> str:
+    """A digest of the table's SELECT and columns (and, for orders_enriched, ``fx``: the FX
+    rates it converts with): a change of any means a full refresh."""
+    text = "\n".join([table.select_sql(as_of=PARSE_DATE), *table.schema.columns, fx])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _marks_differ(warehouse: Warehouse) -> tuple[int, int]:
-    """How many silver tables changed (newest silver_updated_at or row count) since
-    orders_enriched's last refresh, and how many silver rows have no silver_updated_at."""
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    rebuild: bool  # recreate the table first (a first build or other columns)
+    reason: str
+    definition: str
+
+
+def _state(warehouse: Warehouse, table: GoldTable) -> dict:
+    """Everything a keyed refresh decides on, in one query (each query opens a connection):
+    the table's and orders_enriched's watermarks, which silver tables changed since
+    orders_enriched's, silver rows without a timestamp, the FX rates, the mart's queue."""
+    wm, name = inc.WATERMARKS_TABLE, table.name
+
+    def mark(of: str, what: str) -> str:
+        return f"(SELECT MAX({what}) FROM {wm} WHERE table_name = '{of}')"
+
+    fx = (f"(SELECT STRING_AGG(CONCAT(currency, '=', CAST(rate_to_usd AS STRING)), ',' "
+          f"ORDER BY currency) FROM {inc.FX_RATES})"
+          if name == "orders_enriched" and warehouse.table_exists(inc.FX_RATES) else "''")
+    queued = (f"(SELECT COUNT(*) FROM {inc.PENDING_TABLE} WHERE table_name = '{name}')"
+              if name in inc.MARTS else "0")
+    if vanished := inc.vanished_keys(name):
+        queued += f" + (SELECT COUNT(*) FROM ({vanished}))"
     (row,) = _query(warehouse, (
-        f"SELECT COUNTIF(w.source IS NULL OR m.updated_at IS DISTINCT FROM w.updated_at "
-        f"OR m.row_count IS DISTINCT FROM w.row_count) AS n, SUM(m.untimed) AS untimed\n"
-        f"FROM ({inc.marks_sql()}) AS m LEFT JOIN (SELECT * FROM {inc.WATERMARKS_TABLE} "
-        f"WHERE table_name = 'orders_enriched') AS w ON w.source = m.source"))
-    return int(row["n"]), int(row["untimed"] or 0)
-
-
-def _pending(warehouse: Warehouse, mart: str) -> int:
-    (row,) = _query(warehouse, f"SELECT COUNT(*) AS n FROM {inc.PENDING_TABLE} "
-                               f"WHERE table_name = '{mart}'")
-    vanished = inc.vanished_keys(mart)
-    extra = _query(warehouse, f"SELECT COUNT(*) AS n FROM ({vanished})") if vanished else []
-    return int(row["n"]) + sum(int(r["n"]) for r in extra)
+        f"SELECT {mark(name, 'as_of')} AS as_of, {mark(name, 'definition')} AS definition, "
+        f"{mark('orders_enriched', 'as_of')} AS source_as_of, {fx} AS fx, "
+        f"{queued} AS queued, d.changed, d.untimed\n"
+        f"FROM (SELECT COUNTIF(w.source IS NULL OR m.updated_at IS DISTINCT FROM w.updated_at "
+        f"OR m.row_count IS DISTINCT FROM w.row_count) AS changed, "
+        f"SUM(m.untimed) AS untimed\n"
+        f"  FROM ({inc.marks_sql()}) AS m LEFT JOIN (SELECT * FROM {wm} "
+        f"WHERE table_name = 'orders_enriched') AS w ON w.source = m.source) AS d"))
+    return row
 
 
 def choose_mode(warehouse: Warehouse, table: GoldTable, as_of: dt.date,
-                full_refresh: bool = False) -> tuple[str, bool, str]:
-    """(mode, rebuild, reason) of a keyed table's refresh (see the module docstring)."""
+                full_refresh: bool = False) -> Plan:
+    """The mode of a keyed table's refresh, and why (see the module docstring)."""
+    digest = definition(table)
     if not warehouse.table_exists(table.warehouse_table):
-        return FULL, True, "first build"
+        return Plan(FULL, True, "first build", digest)
     found = warehouse.query_arrow(
         f"SELECT * FROM {warehouse.quote(table.warehouse_table)} LIMIT 0").column_names
     if list(found) != list(table.schema.columns):
-        return FULL, True, "the table's columns differ from its schema"
-    if full_refresh:
-        return FULL, False, "full refresh requested"
+        return Plan(FULL, True, "the table's columns differ from its schema", digest)
     if not warehouse.table_exists(inc.WATERMARKS_TABLE):
-        return FULL, False, "no watermark"
-    marks = {r["table_name"]: r for r in _query(
-        warehouse, f"SELECT table_name, MAX(as_of) AS as_of, MAX(definition) AS definition "
-                   f"FROM {inc.WATERMARKS_TABLE} GROUP BY table_name")}
-    mark = marks.get(table.name)
-    if mark is None:
-        return FULL, False, "no watermark"
-    if mark["definition"] != definition(warehouse, table):
-        return FULL, False, "the SQL definition (or the FX rates) changed"
-    if mark["as_of"] != as_of:
-        return FULL, False, f"as_of moved from {mark['as_of']} to {as_of}"
-    changed, untimed = _marks_differ(warehouse)
+        return Plan(FULL, False, "no watermark", digest)
+    state = _state(warehouse, table)
+    digest = definition(table, state["fx"] or "")
+    if full_refresh:
+        return Plan(FULL, False, "full refresh requested", digest)
+    if state["definition"] is None:
+        return Plan(FULL, False, "no watermark", digest)
+    if state["definition"] != digest:
+        return Plan(FULL, False, "the SQL definition (or the FX rates) changed", digest)
+    if state["as_of"] != as_of:
+        return Plan(FULL, False, f"as_of moved from {state['as_of']} to {as_of}", digest)
+    changed, untimed = int(state["changed"]), int(state["untimed"] or 0)
     if changed and untimed:  # loaded around silver's refresh: what changed is unknowable
-        return FULL, False, f"{untimed} silver row(s) without {inc.UPDATED}"
+        return Plan(FULL, False, f"{untimed} silver row(s) without {inc.UPDATED}", digest)
     if table.name == "orders_enriched":
         if changed:
-            return INCREMENTAL, False, f"{changed} silver table(s) changed"
-        return UNCHANGED, False, "nothing new in silver since the last refresh"
-    source = marks.get("orders_enriched")
-    if source is None or source["as_of"] != as_of or changed:
+            return Plan(INCREMENTAL, False, f"{changed} silver table(s) changed", digest)
+        return Plan(UNCHANGED, False, "nothing new in silver since the last refresh", digest)
+    if state["source_as_of"] != as_of or changed:
         # Its queue holds only what orders_enriched has seen: rebuild from what silver is.
-        return FULL, False, "orders_enriched is not current with silver"
-    if pending := _pending(warehouse, table.name):
-        return INCREMENTAL, False, f"{pending} queued key(s)"
-    return UNCHANGED, False, "no queued key"
+        return Plan(FULL, False, "orders_enriched is not current with silver", digest)
+    if queued := int(state["queued"]):
+        return Plan(INCREMENTAL, False, f"{queued} queued key(s)", digest)
+    return Plan(UNCHANGED, False, "no queued key", digest)
 
 
-def keyed_statements(warehouse: Warehouse, table: GoldTable, as_of: dt.date, mode: str,
-                     rebuild: bool) -> list[str]:
-    """The statements of a keyed refresh in ``mode`` (not unchanged)."""
+def keyed_statements(table: GoldTable, as_of: dt.date, plan: Plan) -> list[str]:
+    """The statements of a keyed refresh (not unchanged)."""
     select = table.select_sql(as_of=as_of)
-    day, digest = f"DATE '{as_of.isoformat()}'", definition(warehouse, table)
+    day, digest = f"DATE '{as_of.isoformat()}'", plan.definition
     statements = list(inc.DDL)
-    if rebuild:  # an empty table of the SELECT's columns
+    if plan.rebuild:  # an empty table of the SELECT's columns
         statements.append(f"CREATE OR REPLACE TABLE {table.warehouse_table} AS\n"
                           f"SELECT * FROM (\n{select}\n) WHERE FALSE")
-    if mode == INCREMENTAL:
+    if plan.mode == INCREMENTAL:
         if table.name == "orders_enriched":
             return statements + inc.orders_enriched_statements(select, day, digest)
         return statements + inc.mart_statements(table.name, select, day, digest)
@@ -154,8 +165,9 @@ def refresh_table(warehouse: Warehouse, table: GoldTable, *, as_of: dt.date | No
         mode, reason = FULL, "rebuilt on every refresh"
     else:
         as_of = as_of or settings.as_of()
-        mode, rebuild, reason = choose_mode(warehouse, table, as_of, full_refresh)
+        plan = choose_mode(warehouse, table, as_of, full_refresh)
+        mode, reason = plan.mode, plan.reason
         if mode != UNCHANGED:
-            run_script(warehouse, keyed_statements(warehouse, table, as_of, mode, rebuild))
+            run_script(warehouse, keyed_statements(table, as_of, plan))
     return RefreshReport(row_count(warehouse, table.warehouse_table),
                          time.perf_counter() - started, mode, reason)
