@@ -63,7 +63,8 @@ for e in result.get_asset_materialization_events():
     tables[e.asset_key.path[-1]] = {
         "rows": m["dagster/row_count"].value,
         "refresh_s": m["refresh_seconds"].value if "refresh_seconds" in m else None,
-        "mode": m["refresh_mode"].value if "refresh_mode" in m else None}
+        "mode": m["refresh_mode"].value if "refresh_mode" in m else None,
+        "reason": m["refresh_reason"].value if "refresh_reason" in m else None}
 steps = sum(e.event_specific_data.duration_ms for e in result.get_step_success_events())
 print(json.dumps({"success": result.success, "wall_s": wall, "steps_s": steps / 1000,
                   "tables": tables}))

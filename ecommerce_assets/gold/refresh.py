@@ -71,6 +71,23 @@ class Plan:
     definition: str
 
 
+def _fx_sql(warehouse: Warehouse, table: GoldTable) -> str:
+    """The FX rates orders_enriched converts with, as one string (a scalar subquery)."""
+    if table.name != "orders_enriched" or not warehouse.table_exists(inc.FX_RATES):
+        return "''"
+    return (f"(SELECT STRING_AGG(CONCAT(currency, '=', CAST(rate_to_usd AS STRING)), ',' "
+            f"ORDER BY currency) FROM {inc.FX_RATES})")
+
+
+def _definition_now(warehouse: Warehouse, table: GoldTable) -> str:
+    """The definition as :func:`_state` reads it, when no watermark can be read yet."""
+    fx = _fx_sql(warehouse, table)
+    if fx == "''":
+        return definition(table)
+    (row,) = _query(warehouse, f"SELECT {fx} AS fx")
+    return definition(table, row["fx"] or "")
+
+
 def _state(warehouse: Warehouse, table: GoldTable) -> dict:
     """Everything a keyed refresh decides on, in one query (each query opens a connection):
     the table's and orders_enriched's watermarks, which silver tables changed since
@@ -80,9 +97,7 @@ def _state(warehouse: Warehouse, table: GoldTable) -> dict:
     def mark(of: str, what: str) -> str:
         return f"(SELECT MAX({what}) FROM {wm} WHERE table_name = '{of}')"
 
-    fx = (f"(SELECT STRING_AGG(CONCAT(currency, '=', CAST(rate_to_usd AS STRING)), ',' "
-          f"ORDER BY currency) FROM {inc.FX_RATES})"
-          if name == "orders_enriched" and warehouse.table_exists(inc.FX_RATES) else "''")
+    fx = _fx_sql(warehouse, table)
     queued = (f"(SELECT COUNT(*) FROM {inc.PENDING_TABLE} WHERE table_name = '{name}')"
               if name in inc.MARTS else "0")
     if vanished := inc.vanished_keys(name):
@@ -102,15 +117,15 @@ def _state(warehouse: Warehouse, table: GoldTable) -> dict:
 def choose_mode(warehouse: Warehouse, table: GoldTable, as_of: dt.date,
                 full_refresh: bool = False) -> Plan:
     """The mode of a keyed table's refresh, and why (see the module docstring)."""
-    digest = definition(table)
     if not warehouse.table_exists(table.warehouse_table):
-        return Plan(FULL, True, "first build", digest)
+        return Plan(FULL, True, "first build", _definition_now(warehouse, table))
     found = warehouse.query_arrow(
         f"SELECT * FROM {warehouse.quote(table.warehouse_table)} LIMIT 0").column_names
     if list(found) != list(table.schema.columns):
-        return Plan(FULL, True, "the table's columns differ from its schema", digest)
+        return Plan(FULL, True, "the table's columns differ from its schema",
+                    _definition_now(warehouse, table))
     if not warehouse.table_exists(inc.WATERMARKS_TABLE):
-        return Plan(FULL, False, "no watermark", digest)
+        return Plan(FULL, False, "no watermark", _definition_now(warehouse, table))
     state = _state(warehouse, table)
     digest = definition(table, state["fx"] or "")
     if full_refresh:
