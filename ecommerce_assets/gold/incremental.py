@@ -29,6 +29,8 @@ churn and the cut stay right when only the date moves.
 
 from __future__ import annotations
 
+import sqlglot
+
 from ecommerce_assets.sqltables import DATASETS
 
 GOLD, SILVER, OPS = DATASETS["gold"], DATASETS["silver"], DATASETS["ops"]
@@ -194,15 +196,27 @@ def snapshot_statements(full: bool) -> list[str]:
             f"WHERE {UPDATED} > {_since('inventory_items')}"]
 
 
+def restricted(select: str, condition: str) -> str:
+    """``select`` with ``condition`` added to its WHERE: the engines do not push a filter on
+    the outer query into its joins. The text is kept as written (sqlglot would respell
+    types such as ``NUMERIC(38, 9)``), so the WHERE must be the SELECT's last clause."""
+    tree = sqlglot.parse_one(select, read="bigquery")
+    last = [k for k, v in tree.args.items() if v and k not in ("expressions", "from", "from_",
+                                                               "joins", "with", "where")]
+    if not isinstance(tree, sqlglot.exp.Select) or not tree.args.get("where") or last:
+        raise ValueError(f"cannot restrict a SELECT whose WHERE is not its last clause: {last}")
+    return f"{select}\n  AND ({condition})"
+
+
 def orders_enriched_statements(select: str, as_of: str, definition: str) -> list[str]:
     """The incremental refresh of orders_enriched (after DDL)."""
+    only = restricted(select, f"{_in_keys('oi.order_id')} AND {_in_keys('o.order_id')}")
     return [
         f"DELETE FROM {KEYS_TABLE} WHERE TRUE",
         affected_orders(),
         *queue_marts(),
         f"DELETE FROM {ORDERS_ENRICHED} WHERE {_in_keys('order_id')}",
-        f"INSERT INTO {ORDERS_ENRICHED}\nSELECT * FROM (\n{select}\n) "
-        f"WHERE {_in_keys('order_id')}",
+        f"INSERT INTO {ORDERS_ENRICHED}\nSELECT * FROM (\n{only}\n)",
         *snapshot_statements(full=False),
         *watermark_statements("orders_enriched", as_of, definition, with_marks=True),
         f"DELETE FROM {KEYS_TABLE} WHERE TRUE",
