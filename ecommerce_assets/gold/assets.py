@@ -52,6 +52,9 @@ class GoldRunConfig(dg.Config):
                                   "cohorts are measured against; default the run tag "
                                   "ecommerce/as_of, else ECOMMERCE_AS_OF, else the UTC date "
                                   "the run was created")
+    full_refresh: bool = Field(
+        default=False, description="Rebuild the whole table instead of recomputing the keys "
+                                   "silver changed (orders_enriched and the three marts)")
 
 
 # Run tag: one reporting date for every gold step of the run (a back-dated report), where
@@ -112,15 +115,19 @@ def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
     if table.report and table.report not in REPORTS:
         raise KeyError(f"{table.name}: unknown report {table.report!r} (known: {list(REPORTS)})")
 
-    def materialize(context: dg.AssetExecutionContext,
-                    as_of: dt.date | None) -> dg.MaterializeResult:
+    def materialize(context: dg.AssetExecutionContext, as_of: dt.date | None,
+                    full_refresh: bool = False) -> dg.MaterializeResult:
         warehouse: Warehouse = context.resources.warehouse
-        report = refresh_table(warehouse, table, as_of=as_of, resources=context.resources)
+        report = refresh_table(warehouse, table, as_of=as_of, resources=context.resources,
+                               full_refresh=full_refresh)
         context.log.info(f"{table.warehouse_table}: {report.rows} rows in "
-                         f"{report.seconds:.2f} s" + (f" (as of {as_of})" if as_of else ""))
+                         f"{report.seconds:.2f} s, {report.mode} ({report.reason})"
+                         + (f" (as of {as_of})" if as_of else ""))
         metadata: dict = {
             "dagster/row_count": report.rows,
             "refresh_seconds": round(report.seconds, 3),
+            "refresh_mode": report.mode,
+            "refresh_reason": report.reason,
             "preview": dg.MetadataValue.md(
                 preview_markdown(warehouse, table.warehouse_table, table.key_columns)),
         }
@@ -134,7 +141,8 @@ def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
     if table.uses_as_of:
         def compute(context: dg.AssetExecutionContext,
                     config: GoldRunConfig) -> dg.MaterializeResult:
-            return materialize(context, resolve_as_of(config.as_of, context))
+            return materialize(context, resolve_as_of(config.as_of, context),
+                               config.full_refresh)
     else:
         def compute(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             return materialize(context, None)
