@@ -10,8 +10,8 @@ inventory items no bronze row of that day names). After every step each silver t
 rejects must equal what the full SELECT gives on the bronze of that moment; at the end a
 full refresh through Dagster (the ``silver_full_refresh`` job, whose run config sets
 ``full_refresh: true``) must leave every row as the
-incremental refreshes left it. Run on the embedded default (DuckDB + folders) and on the
-BigQuery + GCS emulators.
+incremental refreshes left it. tests/test_gold_incremental.py runs the scenario, on the embedded
+default (DuckDB + folders) and on the BigQuery + GCS emulators, checking gold after every step.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import datetime as dt
 import io
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from ecommerce_assets.bronze.assets import bronze_assets
 from ecommerce_assets.silver.assets import silver_assets, silver_full_refresh_job
@@ -39,7 +39,6 @@ from ecommerce_assets.silver.refresh import (
 from ecommerce_assets.silver.spec import REJECT_COLUMN, REJECTS_TABLE, SILVER_TABLES
 from resources.deployment import build_resources
 from tests.conftest import REPO
-from tests.emulators import emulators, gcp_env  # noqa: F401  (fixtures)
 
 DAYS = [dt.date(2026, 11, 20) + dt.timedelta(days=n) for n in range(4)]  # seed + 3 dirty
 CORRECTED_DAY = DAYS[1]
@@ -159,7 +158,10 @@ def reland_corrected(resources: dict, landed: Path) -> str:
     return shouting
 
 
-def run_scenario(resources: dict, landed: Path) -> None:
+def run_scenario(resources: dict, landed: Path,
+                 after_step: Callable[[str], None] = lambda step: None) -> None:
+    """The scenario; ``after_step(step)`` runs after every silver step is shown equal (the
+    gold test refreshes and checks gold there: one scenario drives both layers)."""
     inbox = resources["inbox_store"]
     for path in sorted(p for p in landed.rglob("*") if p.is_file()):
         inbox.upload_file(str(path.relative_to(landed)), path)
@@ -167,6 +169,7 @@ def run_scenario(resources: dict, landed: Path) -> None:
     load_bronze(resources, DAYS[0])
     assert set(refresh_silver(resources).values()) == {FULL}  # the first build
     assert_equals_full_select(resources, "seed")
+    after_step("seed")
 
     # One dirty day, then two more in one refresh.
     for first, last in ((DAYS[1], DAYS[1]), (DAYS[2], DAYS[3])):
@@ -174,6 +177,7 @@ def run_scenario(resources: dict, landed: Path) -> None:
         load_bronze(resources, first, last)
         assert set(refresh_silver(resources).values()) == {INCREMENTAL}
         assert_equals_full_select(resources, last.isoformat())
+        after_step("dirty days")
         # Only what the days brought was touched: most rows of the first build are as they
         # were.
         after = last_updates(resources)
@@ -184,17 +188,20 @@ def run_scenario(resources: dict, landed: Path) -> None:
     before = last_updates(resources)
     assert set(refresh_silver(resources).values()) == {UNCHANGED}
     assert last_updates(resources) == before
+    after_step("unchanged")
 
     # A backfill of the seed day: newer processed_at, older landing day.
     load_bronze(resources, DAYS[0])
     refresh_silver(resources)
     assert_equals_full_select(resources, "backfilled seed day")
+    after_step("backfilled seed day")
 
     # Objects re-landed with corrected rows, and the day ingested again.
     shouting = reland_corrected(resources, landed)
     load_bronze(resources, CORRECTED_DAY)
     assert set(refresh_silver(resources).values()) == {INCREMENTAL}
     assert_equals_full_select(resources, "corrected day")
+    after_step("corrected day")
     # The correction reached rows of both tables the brand lookup decides.
     for name, column in (("products", "brand"), ("inventory_items", "product_brand")):
         (row,) = query(resources, f"SELECT COUNTIF({column} = '{shouting}') AS n "
@@ -220,22 +227,7 @@ def run_scenario(resources: dict, landed: Path) -> None:
         assert silver_rows(resources, name) == incremental[name], name
     assert query(resources, f"SELECT table_name, {REJECT_FIELDS}, record FROM "
                             f"{REJECTS_TABLE} ORDER BY table_name, record_key") == rejects
-
-
-@pytest.mark.slow
-def test_incremental_silver_equals_a_full_refresh(ecommerce_home: Path, tmp_path: Path) -> None:
-    landed = tmp_path / "landed"
-    generate(landed, tmp_path / "generator", "0.005", "150")
-    run_scenario(build_resources("local"), landed)
-
-
-@pytest.mark.slow
-def test_incremental_silver_equals_a_full_refresh_on_bigquery(
-        gcp_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ECOMMERCE_HOME", str(tmp_path / "home"))
-    landed = tmp_path / "landed"
-    generate(landed, tmp_path / "generator", "0.002", "60")
-    run_scenario(build_resources("gcp"), landed)
+    after_step("silver full refresh")
 
 
 def test_schema_or_sql_changes_mean_a_full_refresh(ecommerce_home: Path) -> None:
