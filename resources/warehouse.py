@@ -10,6 +10,9 @@ data's type) in the load's own transaction, so a new input column needs no manua
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
+import importlib.metadata
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -20,6 +23,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
+from resources import settings
 from resources.keys import quote_identifier, validate_identifier
 from resources.settings import WAREHOUSE_SCHEMAS
 
@@ -58,9 +62,7 @@ class Warehouse(dg.ConfigurableResource):
         """BigQuery Standard SQL (the project's one dialect) -> this warehouse's dialect."""
         if self.dialect == "bigquery":
             return sql
-        import sqlglot
-
-        return sqlglot.transpile(sql, read="bigquery", write=self.dialect)[0]
+        return transpile_cached(sql, self.dialect)
 
     def ensure_schemas(self, schemas: Sequence[str] = WAREHOUSE_SCHEMAS) -> None:
         raise NotImplementedError
@@ -99,6 +101,28 @@ class Warehouse(dg.ConfigurableResource):
         """Atomically replace the rows of one partition with ``data``; returns rows loaded."""
         return self.replace_partitions(
             [PartitionWrite(table, {partition_column: partition_value}, data)])[0]
+
+
+@functools.lru_cache(maxsize=512)
+def transpile_cached(sql: str, dialect: str) -> str:
+    """``sql`` (BigQuery) transpiled by sqlglot, cached in the process and on disk under
+    ``ECOMMERCE_HOME/cache/transpile/`` by the SQL, the dialect and sqlglot's version: every
+    run process transpiles the same statements (the address SQL alone takes about a second),
+    while the SQL changes only with the code."""
+    version = importlib.metadata.version("sqlglot")  # without importing sqlglot
+    key = hashlib.sha256(f"{version}\0{dialect}\0{sql}".encode()).hexdigest()
+    cache = settings.ecommerce_home() / "cache" / "transpile" / f"{key[:32]}.sql"
+    with contextlib.suppress(OSError):
+        return cache.read_text()
+    import sqlglot
+
+    out = sqlglot.transpile(sql, read="bigquery", write=dialect)[0]
+    with contextlib.suppress(OSError):  # a cache, never a failure
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.partial")
+        partial.write_text(out)
+        partial.replace(cache)
+    return out
 
 
 def _split(table: str) -> tuple[str, str]:

@@ -201,3 +201,19 @@ def test_a_held_lock_fails_inside_the_step_where_its_retry_applies(tmp_path: Pat
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_transpiled_sql_is_cached_on_disk_by_its_text(ecommerce_home: Path) -> None:
+    """Every run process transpiles the same statements: the second process reads them."""
+    from resources.warehouse import transpile_cached
+
+    wh = DuckDBWarehouse(path=str(ecommerce_home / "w.duckdb"))
+    sql = "SELECT COUNTIF(x > 1) AS n FROM UNNEST([1, 2, 3]) AS x"
+    out = wh.transpile(sql)
+    (cached,) = (ecommerce_home / "cache" / "transpile").glob("*.sql")
+    assert cached.read_text() == out and "COUNTIF" not in out
+    transpile_cached.cache_clear()  # as a new process would start
+    cached.write_text("SELECT 42 AS n")
+    assert wh.transpile(sql) == "SELECT 42 AS n"
+    assert wh.transpile(sql + " ") != "SELECT 42 AS n"  # another text, another entry
+    assert len(list(cached.parent.glob("*.sql"))) == 2

@@ -133,6 +133,8 @@ def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
         }
         if as_of:
             metadata["as_of"] = as_of.isoformat()
+        if report.seam_rows is not None:  # the rest came from the seams' caches
+            metadata["seam_rows_computed"] = report.seam_rows
         if table.report:
             metadata.update(REPORTS[table.report](warehouse, table, as_of))
         return dg.MaterializeResult(metadata=metadata,

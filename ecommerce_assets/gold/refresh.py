@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecommerce_assets.gold import incremental as inc
+from ecommerce_assets.gold import seam_cache
 from ecommerce_assets.gold.spec import GoldTable
 from ecommerce_assets.sqltables import PARSE_DATE, row_count, run_script, splice_ctes
 from resources import settings
@@ -37,19 +38,37 @@ class RefreshReport:
     seconds: float
     mode: str = FULL  # full | incremental | unchanged (nothing to recompute: no statement ran)
     reason: str = ""
+    seam_rows: int | None = None  # source rows a seam's resource computed (cached otherwise)
 
 
 def refresh_statements(table: GoldTable, *, as_of: dt.date | None = None,
-                       resources: Any = None,
+                       resources: Any = None, cached_seams: bool = False,
                        datasets: dict[str, str] | None = None) -> list[str]:
     """The full rebuild of ``table`` as BigQuery SQL. ``resources`` (anything with the seams'
     resource keys as attributes, such as a Dagster context's ``resources``) supplies the
-    seams; without it the SQL file's own CTE bodies stay."""
+    seams; without it the SQL file's own CTE bodies stay. ``cached_seams`` reads them from
+    their caches instead (:mod:`ecommerce_assets.gold.seam_cache`, brought up to date first)."""
     select = table.select_sql(datasets, as_of=as_of)
-    if table.seams and resources is not None:
+    if cached_seams:
+        select = splice_ctes(select, {s.cte: seam_cache.cached_select(s) for s in table.seams})
+    elif table.seams and resources is not None:
         select = splice_ctes(select, {
             s.cte: getattr(resources, s.resource_key).select_sql(s.source) for s in table.seams})
     return [f"CREATE OR REPLACE TABLE {table.warehouse_table} AS\n{select}"]
+
+
+def update_seams(warehouse: Warehouse, table: GoldTable, resources: Any,
+                 recompute: bool = False) -> int:
+    """Each seam's cache brought up to date (emptied first when ``recompute``); returns how
+    many source rows went through a resource's SELECT."""
+    computed = 0
+    for seam in table.seams:
+        if recompute and warehouse.table_exists(seam_cache.cache_table(seam)):
+            run_script(warehouse, [f"DELETE FROM {seam_cache.cache_table(seam)} WHERE TRUE"])
+        resource = getattr(resources, seam.resource_key)
+        run_script(warehouse, seam_cache.update_statements(seam, resource.select_sql))
+        computed += row_count(warehouse, seam_cache.todo_table(seam))
+    return computed
 
 
 def _query(warehouse: Warehouse, sql: str) -> list[dict]:
@@ -175,8 +194,13 @@ def refresh_table(warehouse: Warehouse, table: GoldTable, *, as_of: dt.date | No
                   resources: Any = None, full_refresh: bool = False) -> RefreshReport:
     """Refresh ``table`` (see the module docstring); returns its rows and mode."""
     started = time.perf_counter()
+    seam_rows = None
     if table.name not in KEYED:
-        run_script(warehouse, refresh_statements(table, as_of=as_of, resources=resources))
+        cached = bool(table.seams) and resources is not None
+        if cached:
+            seam_rows = update_seams(warehouse, table, resources, recompute=full_refresh)
+        run_script(warehouse, refresh_statements(table, as_of=as_of, resources=resources,
+                                                 cached_seams=cached))
         mode, reason = FULL, "rebuilt on every refresh"
     else:
         as_of = as_of or settings.as_of()
@@ -185,4 +209,4 @@ def refresh_table(warehouse: Warehouse, table: GoldTable, *, as_of: dt.date | No
         if mode != UNCHANGED:
             run_script(warehouse, keyed_statements(table, as_of, plan))
     return RefreshReport(row_count(warehouse, table.warehouse_table),
-                         time.perf_counter() - started, mode, reason)
+                         time.perf_counter() - started, mode, reason, seam_rows)

@@ -20,15 +20,22 @@ from resources.keys import validate_identifier
 @dataclass(frozen=True)
 class Seam:
     """The CTE ``cte`` of a gold SELECT gets its body from the resource ``resource_key``:
-    ``resource.select_sql(<source table>)``."""
+    ``resource.select_sql(<source table>)``, rows of ``(key, value)``, one per source row
+    (``source_key``). The resource reads only the ``inputs`` columns of a source row: its value
+    is cached by them between refreshes (:mod:`ecommerce_assets.gold.seam_cache`)."""
 
     cte: str
     resource_key: str
     source_dataset: str
     source_table: str
+    inputs: tuple[str, ...]
+    key: str = "user_id"
+    value: str = "standardized_address"
+    source_key: str = "id"
 
     def __post_init__(self) -> None:
-        for name in (self.cte, self.resource_key, self.source_table):
+        for name in (self.cte, self.resource_key, self.source_table, *self.inputs, self.key,
+                     self.value, self.source_key):
             validate_identifier(name)
 
     @property
@@ -81,7 +88,9 @@ GOLD_TABLES: dict[str, GoldTable] = {t.name: t for t in (
                     "unique and new customers, items per order."),
     GoldTable(
         "users_enriched", schemas.UsersEnriched,
-        seams=(Seam("standardized_addresses", "address_standardizer", "silver", "users"),),
+        seams=(Seam("standardized_addresses", "address_standardizer", "silver", "users",
+                     # The columns every standardizer reads (resources/addresses.py).
+                     ("street_address", "city", "state", "postal_code", "country")),),
         description="Every silver user signed up by `as_of`, with a USPS-style "
                     "standardized address (United States; "
                     "the `address_standardizer` resource), a churn risk score in [0, 1] and "
