@@ -22,9 +22,11 @@ products and inventory units. A mart's refresh consumes its queue. A mart refres
 when ``orders_enriched`` is not current with silver (its marks differ from silver's: the
 queue would miss what changed since), or when its ``as_of`` or SQL changed.
 
-**as_of.** Every gold table is cut at ``as_of`` and the marts measure recency against it: a
-refresh with another ``as_of`` than the table's last one is a full refresh, so recency,
-churn and the cut stay right when only the date moves.
+**as_of.** Every gold table is cut at ``as_of`` and the marts measure recency against it. When
+``as_of`` moves forward (a new reporting day), the orders of the days that joined the cut are
+affected orders too, and the units received or sold on those days queue their products;
+``customer_metrics`` (recency and churn on every row, :data:`RECENCY`) rebuilds. When it
+moves back, every keyed table rebuilds (rows leave the cut).
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ MARTS: dict[str, tuple[str, str]] = {"customer_metrics": ("user_id", "key_id"),
                                      "product_performance": ("product_id", "key_id"),
                                      "daily_sales": ("sale_date", "key_date")}
 EPOCH = "TIMESTAMP '1970-01-01 00:00:00'"
+# Marts with columns measured against as_of on every row (recency, churn): when as_of moves
+# they rebuild; the others recompute only the keys of the days that joined the cut.
+RECENCY = ("customer_metrics",)
 
 DDL = [
     f"CREATE TABLE IF NOT EXISTS {WATERMARKS_TABLE} (table_name STRING, source STRING, "
@@ -92,10 +97,21 @@ def watermark_statements(table: str, as_of: str, definition: str,
             f"as_of, definition)\n{select}"]
 
 
-def affected_orders() -> str:
-    """INSERT of the orders orders_enriched must recompute into the keys table."""
+def joined_the_cut(column: str, window: tuple[str, str] | None) -> str:
+    """The day of ``column`` is in ``window`` = (previous as_of, as_of], DATE literals: the
+    row joined the cut when as_of moved forward."""
+    if window is None:
+        return "FALSE"
+    since, as_of = window
+    return f"DATE({column}) > {since} AND DATE({column}) <= {as_of}"
+
+
+def affected_orders(window: tuple[str, str] | None = None) -> str:
+    """INSERT of the orders orders_enriched must recompute into the keys table (``window``:
+    the days that joined the cut, when as_of moved forward)."""
     oe = ORDERS_ENRICHED
     sources = [
+        f"SELECT order_id FROM {SILVER}.orders WHERE {joined_the_cut('created_at', window)}",
         _updated("orders", "order_id"),
         _updated("order_items", "order_id"),
         # An item moved to another order: its old order loses it.
@@ -135,9 +151,10 @@ def _queue(mart: str, column: str, sources: list[str]) -> str:
             f"SELECT DISTINCT '{mart}', k FROM (\n  {union}\n) WHERE k IS NOT NULL")
 
 
-def queue_marts() -> list[str]:
+def queue_marts(window: tuple[str, str] | None = None) -> list[str]:
     """INSERTs of each mart's keys into ops.gold_pending, read before orders_enriched and the
-    snapshots are rewritten (so the old users, products and days are still there)."""
+    snapshots are rewritten (so the old users, products and days are still there). ``window``:
+    the days that joined the cut, when as_of moved forward."""
     users = (f"SELECT user_id FROM {ORDERS_SNAPSHOT} WHERE {_in_keys('order_id')} "
              f"UNION ALL SELECT user_id FROM {SILVER}.orders WHERE {_in_keys('order_id')}")
     # new_customers counts users on their first order's day: for each affected user, the
@@ -171,7 +188,10 @@ def queue_marts() -> list[str]:
             f"SELECT product_id AS k FROM {INVENTORY_SNAPSHOT} WHERE id IN ({sold_units})",
             f"SELECT product_id AS k FROM {SILVER}.inventory_items WHERE id IN "
             f"({changed_units})",
-            f"SELECT product_id AS k FROM {INVENTORY_SNAPSHOT} WHERE id IN ({changed_units})"]),
+            f"SELECT product_id AS k FROM {INVENTORY_SNAPSHOT} WHERE id IN ({changed_units})",
+            # Stock on hand at the end of as_of: units received or sold in the new days.
+            f"SELECT product_id AS k FROM {SILVER}.inventory_items WHERE "
+            f"{joined_the_cut('created_at', window)} OR {joined_the_cut('sold_at', window)}"]),
     ]
 
 
@@ -208,13 +228,16 @@ def restricted(select: str, condition: str) -> str:
     return f"{select}\n  AND ({condition})"
 
 
-def orders_enriched_statements(select: str, as_of: str, definition: str) -> list[str]:
-    """The incremental refresh of orders_enriched (after DDL)."""
+def orders_enriched_statements(select: str, as_of: str, definition: str,
+                               since: str | None = None) -> list[str]:
+    """The incremental refresh of orders_enriched (after DDL); ``since``: the previous as_of
+    (a DATE literal) when it moved forward."""
     only = restricted(select, f"{_in_keys('oi.order_id')} AND {_in_keys('o.order_id')}")
+    window = (since, as_of) if since else None
     return [
         f"DELETE FROM {KEYS_TABLE} WHERE TRUE",
-        affected_orders(),
-        *queue_marts(),
+        affected_orders(window),
+        *queue_marts(window),
         f"DELETE FROM {ORDERS_ENRICHED} WHERE {_in_keys('order_id')}",
         f"INSERT INTO {ORDERS_ENRICHED}\nSELECT * FROM (\n{only}\n)",
         *snapshot_statements(full=False),

@@ -10,7 +10,9 @@ time, atomically (``CREATE OR REPLACE TABLE``).
 
 A keyed table refreshes in full when asked (run config ``full_refresh``), on its first build,
 when its columns, its SQL (a definition digest in ``ops.gold_watermarks``) or, for
-``orders_enriched``, the FX rates changed, and when ``as_of`` differs from its last refresh's.
+``orders_enriched``, the FX rates changed, and when ``as_of`` moved back. When ``as_of`` moves
+forward (a new reporting day), the rows of the days that joined the cut are recomputed by
+key, except in ``customer_metrics``, whose recency and churn move on every row: it rebuilds.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class Plan:
     rebuild: bool  # recreate the table first (a first build or other columns)
     reason: str
     definition: str
+    as_of_before: dt.date | None = None  # as_of moved forward from this date (incremental)
 
 
 def _fx_sql(warehouse: Warehouse, table: GoldTable) -> str:
@@ -153,20 +156,28 @@ def choose_mode(warehouse: Warehouse, table: GoldTable, as_of: dt.date,
         return Plan(FULL, False, "no watermark", digest)
     if state["definition"] != digest:
         return Plan(FULL, False, "the SQL definition (or the FX rates) changed", digest)
-    if state["as_of"] != as_of:
-        return Plan(FULL, False, f"as_of moved from {state['as_of']} to {as_of}", digest)
+    before, moved = state["as_of"], f"as_of moved from {state['as_of']} to {as_of}"
+    if before != as_of and (before is None or as_of < before or table.name in inc.RECENCY):
+        # Back in time (rows leave the cut), or recency measured against it on every row.
+        return Plan(FULL, False, moved, digest)
+    forward = before if before != as_of else None  # the days (before, as_of] joined the cut
     changed, untimed = int(state["changed"]), int(state["untimed"] or 0)
     if changed and untimed:  # loaded around silver's refresh: what changed is unknowable
         return Plan(FULL, False, f"{untimed} silver row(s) without {inc.UPDATED}", digest)
     if table.name == "orders_enriched":
-        if changed:
-            return Plan(INCREMENTAL, False, f"{changed} silver table(s) changed", digest)
+        if changed or forward:
+            why = [f"{changed} silver table(s) changed"] if changed else []
+            return Plan(INCREMENTAL, False, "; ".join([*why, *[moved] * bool(forward)]),
+                        digest, forward)
         return Plan(UNCHANGED, False, "nothing new in silver since the last refresh", digest)
     if state["source_as_of"] != as_of or changed:
         # Its queue holds only what orders_enriched has seen: rebuild from what silver is.
         return Plan(FULL, False, "orders_enriched is not current with silver", digest)
     if queued := int(state["queued"]):
-        return Plan(INCREMENTAL, False, f"{queued} queued key(s)", digest)
+        return Plan(INCREMENTAL, False, f"{queued} queued key(s)"
+                    + (f"; {moved}" if forward else ""), digest, forward)
+    if forward:  # nothing joined the cut for it: only the date in its watermark moves
+        return Plan(INCREMENTAL, False, moved, digest, forward)
     return Plan(UNCHANGED, False, "no queued key", digest)
 
 
@@ -180,7 +191,8 @@ def keyed_statements(table: GoldTable, as_of: dt.date, plan: Plan) -> list[str]:
                           f"SELECT * FROM (\n{select}\n) WHERE FALSE")
     if plan.mode == INCREMENTAL:
         if table.name == "orders_enriched":
-            return statements + inc.orders_enriched_statements(select, day, digest)
+            since = plan.as_of_before and f"DATE '{plan.as_of_before.isoformat()}'"
+            return statements + inc.orders_enriched_statements(select, day, digest, since)
         return statements + inc.mart_statements(table.name, select, day, digest)
     statements += [f"DELETE FROM {table.warehouse_table} WHERE TRUE",
                    f"INSERT INTO {table.warehouse_table}\nSELECT * FROM (\n{select}\n)"]
