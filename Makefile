@@ -16,7 +16,7 @@ ROWS ?= 200
 export ECOMMERCE_HOME DAGSTER_HOME
 
 .DEFAULT_GOAL := help
-.PHONY: help dev land test install seed lint bench bench-quick bench-seed bench-gold clean \
+.PHONY: help dev land test install seed lint bench bench-quick bench-profile bench-seed bench-gold clean \
 	emulators-venv emulators
 
 help: ## list the targets
@@ -115,6 +115,9 @@ bench: install ## benchmark suite, rewrites BENCHMARKS.md (~10 min; ARGS=--quick
 
 bench-quick: install ## the benchmark suite at small scales (a few minutes)
 	$(BIN)/python bench/suite.py --quick $(ARGS)
+
+bench-profile: install ## pyinstrument profile of the incremental 1% day at scale 1.0 (ARGS=--scale 0.1)
+	$(BIN)/python bench/profile_day.py $(ARGS)
 
 bench-seed: install ## seed benchmark (BENCHMARKS.md)
 	$(BIN)/python bench/seed.py
