@@ -3,8 +3,10 @@
 Four landing days (a seed and three dirty daily batches) arrive in the inbox at once while
 the daemon runs. The inbox sensor launches the bronze runs, the warehouse pool queues them
 on the single DuckDB writer, and the automation sensor refreshes everything downstream,
-once the burst has settled rather than once per partition. Then ``ecommerce backfill``
-re-ingests the range through the daemon. All of it is observed through the GraphQL API.
+once the burst has settled rather than once per partition. Then a day that lands only new
+products must reach ``embeddings/product_catalog`` by itself, embedding only the new ones.
+Then ``ecommerce backfill`` re-ingests the range through the daemon. All of it is observed
+through the GraphQL API (and the DuckDB file, read-only, for the embedded products).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
@@ -24,7 +27,13 @@ from tests.conftest import REPO
 from tests.dagster_dev import DagsterDev, dagster_dev
 
 TODAY = dt.datetime.now(dt.UTC).date()
-DAYS = [TODAY - dt.timedelta(days=n) for n in (3, 2, 1, 0)]  # the seed day + 3 batches
+DAYS = [TODAY - dt.timedelta(days=n) for n in (4, 3, 2, 1)]  # the seed day + 3 batches
+CATALOG = "embeddings/product_catalog"
+MATERIALIZATIONS = """
+query($path: [String!]!) { assetNodes(assetKeys: [{path: $path}]) {
+  assetMaterializations(limit: 10) { runId metadataEntries {
+    label ... on IntMetadataEntry { intValue } } } } }
+"""
 
 ASSETS = """
 { assetNodes { assetKey { path } groupName isPartitioned
@@ -38,13 +47,31 @@ RUNS = """
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
+def land(home: Path, script: str, *args: str) -> None:
+    subprocess.run([sys.executable, f"test_data/thelook_ecommerce/{script}", *args], cwd=REPO,
+                   env={"ECOMMERCE_HOME": str(home), "PATH": ""}, check=True,
+                   capture_output=True)
+
+
 def land_four_days(home: Path) -> None:
-    env = {"ECOMMERCE_HOME": str(home), "PATH": ""}
-    for args in (["seed.py", "--scale", "0.01", "--date", DAYS[0].isoformat()],
-                 ["generate.py", "--days", "3", "--rows", "200", "--date",
-                  DAYS[-1].isoformat()]):
-        subprocess.run([sys.executable, f"test_data/thelook_ecommerce/{args[0]}", *args[1:]],
-                       cwd=REPO, env=env, check=True, capture_output=True)
+    land(home, "seed.py", "--scale", "0.01", "--date", DAYS[0].isoformat())
+    land(home, "generate.py", "--days", "3", "--rows", "200", "--date", DAYS[-1].isoformat())
+
+
+def product_ids(home: Path, table: str) -> set[int] | None:
+    """Product ids in ``table``, or None while a run holds the DuckDB file or it is missing."""
+    try:
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+            column = "product_id" if table.startswith("embeddings") else "id"
+            return {r[0] for r in con.execute(f"SELECT {column} FROM {table}").fetchall()}
+    except (duckdb.IOException, duckdb.CatalogException):
+        return None
+
+
+def latest_counts(dev: DagsterDev) -> dict[str, int]:
+    node = dev.graphql(MATERIALIZATIONS, {"path": CATALOG.split("/")})["assetNodes"][0]
+    entries = node["assetMaterializations"][0]["metadataEntries"]
+    return {e["label"]: e.get("intValue") for e in entries}
 
 
 def runs(dev: DagsterDev) -> list[dict]:
@@ -116,6 +143,28 @@ def test_landed_files_flow_to_every_downstream_asset(tmp_path: Path) -> None:
                      for a in r["assetSelection"]}
         assert set(downstream) <= automated
         assert len(automation_runs) <= 6, [r["assetSelection"] for r in automation_runs]
+
+        # A day that lands only new products: they reach the catalog by themselves, and
+        # only they are embedded.
+        home = tmp_path / "ecommerce"
+
+        def catalog_matches_silver() -> set[int] | None:
+            if not all(r["status"] in FINISHED for r in runs(dev)):
+                return None
+            silver = product_ids(home, "silver.products")
+            catalog = product_ids(home, "embeddings.product_catalog")
+            return catalog if silver and catalog == silver else None
+
+        first = wait_until(catalog_matches_silver, 60, "the landed products embedded", dev)
+        land(home, "generate.py", "--days", "1", "--rows", "150", "--tables", "products",
+             "--date", TODAY.isoformat())
+        second = wait_until(lambda: (ids := catalog_matches_silver()) and ids > first and ids,
+                            300, "the new products embedded", dev)
+        new = second - first
+        assert new and min(new) > max(first)
+        counts = latest_counts(dev)
+        assert counts["embedded"] == len(new) and counts["reused"] == len(first)
+        assert all(r["status"] == "SUCCESS" for r in runs(dev))
 
         # A multi-run backfill submitted to the daemon, as the UI does.
         before = {r["runId"] for r in all_runs}

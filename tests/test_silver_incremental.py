@@ -159,9 +159,12 @@ def reland_corrected(resources: dict, landed: Path) -> str:
 
 
 def run_scenario(resources: dict, landed: Path,
-                 after_step: Callable[[str], None] = lambda step: None) -> None:
+                 after_step: Callable[[str], None] = lambda step: None,
+                 every_step: bool = True) -> None:
     """The scenario; ``after_step(step)`` runs after every silver step is shown equal (the
-    gold test refreshes and checks gold there: one scenario drives both layers)."""
+    gold test refreshes and checks gold there: one scenario drives both layers). Without
+    ``every_step`` the steps whose SQL is warehouse-neutral bookkeeping (an unchanged
+    refresh, the full-refresh job) are left out: the emulator's statements are slow."""
     inbox = resources["inbox_store"]
     for path in sorted(p for p in landed.rglob("*") if p.is_file()):
         inbox.upload_file(str(path.relative_to(landed)), path)
@@ -185,10 +188,11 @@ def run_scenario(resources: dict, landed: Path,
         assert after["events"][0]["n"] > before["events"][0]["n"] / 2, last
 
     # Nothing changed in bronze: nothing runs, nothing is rewritten.
-    before = last_updates(resources)
-    assert set(refresh_silver(resources).values()) == {UNCHANGED}
-    assert last_updates(resources) == before
-    after_step("unchanged")
+    if every_step:
+        before = last_updates(resources)
+        assert set(refresh_silver(resources).values()) == {UNCHANGED}
+        assert last_updates(resources) == before
+        after_step("unchanged")
 
     # A backfill of the seed day: newer processed_at, older landing day.
     load_bronze(resources, DAYS[0])
@@ -212,6 +216,8 @@ def run_scenario(resources: dict, landed: Path,
     assert row["n"] > 0
 
     # A full refresh through Dagster (the job's run config) leaves every row as it is.
+    if not every_step:
+        return
     incremental = {name: silver_rows(resources, name) for name in SILVER_TABLES}
     rejects = query(resources, f"SELECT table_name, {REJECT_FIELDS}, record FROM "
                                f"{REJECTS_TABLE} ORDER BY table_name, record_key")
