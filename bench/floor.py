@@ -117,7 +117,10 @@ def gold_sql(as_of: dt.date) -> list[str]:
     items = (
         "SELECT i.product_id, o.user_id, o.order_id, CAST(o.created_at AS DATE) AS sale_date, "
         "o.created_at, i.status AS item_status, i.status IN ('Cancelled', 'Returned') AS lost, "
-        "o.status = 'Cancelled' AS order_cancelled, round(i.sale_price * fx.usd, 2) AS sale_price_usd "
+        "o.status = 'Cancelled' AS order_cancelled, "
+        # Rounded as gold rounds money (NUMERIC, half away from zero): a double's ROUND
+        # differs on half-cent ties (5 cents over 8.3M USD at scale 1.0).
+        "round(CAST(i.sale_price * fx.usd AS DECIMAL(38, 9)), 2)::DOUBLE AS sale_price_usd "
         "FROM silver_order_items AS i JOIN silver_orders AS o ON o.order_id = i.order_id "
         "JOIN fx ON fx.code = coalesce(i.sale_price_value_type, 'USD') "
         f"WHERE o.created_at < DATE '{as_of + dt.timedelta(days=1)}'")
