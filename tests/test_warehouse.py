@@ -217,3 +217,18 @@ def test_transpiled_sql_is_cached_on_disk_by_its_text(ecommerce_home: Path) -> N
     assert wh.transpile(sql) == "SELECT 42 AS n"
     assert wh.transpile(sql + " ") != "SELECT 42 AS n"  # another text, another entry
     assert len(list(cached.parent.glob("*.sql"))) == 2
+
+
+def test_a_session_opens_the_file_once_for_every_operation_inside(tmp_path: Path) -> None:
+    """Inside a session the file stays open (another process cannot take its lock), each
+    operation works on a cursor of it, and the file is released when the session ends."""
+    wh = DuckDBWarehouse(path=str(tmp_path / "w.duckdb"))
+    probe = [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1])",
+             wh.path]
+    with wh.session():
+        wh.execute("CREATE TABLE t AS SELECT 1 AS x")
+        with wh.session():  # nested: the same database
+            assert wh.table_exists("main.t")  # a result left unfetched by it blocks nothing
+            assert wh.query_arrow("SELECT x FROM t").to_pylist() == [{"x": 1}]
+        assert subprocess.run(probe, capture_output=True).returncode != 0  # held
+    assert subprocess.run(probe, capture_output=True).returncode == 0  # released

@@ -118,6 +118,11 @@ def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
     def materialize(context: dg.AssetExecutionContext, as_of: dt.date | None,
                     full_refresh: bool = False) -> dg.MaterializeResult:
         warehouse: Warehouse = context.resources.warehouse
+        with warehouse.session():  # one DuckDB connection for the step's queries
+            return _refresh(context, warehouse, as_of, full_refresh)
+
+    def _refresh(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                 as_of: dt.date | None, full_refresh: bool) -> dg.MaterializeResult:
         report = refresh_table(warehouse, table, as_of=as_of, resources=context.resources,
                                full_refresh=full_refresh)
         context.log.info(f"{table.warehouse_table}: {report.rows} rows in "

@@ -79,6 +79,11 @@ def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
     )
     def _silver(context: dg.AssetExecutionContext, config: SilverRefreshConfig,
                 warehouse: Warehouse) -> dg.MaterializeResult:
+        with warehouse.session():  # one DuckDB connection for the step's queries
+            return _refresh(context, config, warehouse)
+
+    def _refresh(context: dg.AssetExecutionContext, config: SilverRefreshConfig,
+                 warehouse: Warehouse) -> dg.MaterializeResult:
         report = refresh_table(warehouse, table, full_refresh=config.full_refresh)
         context.log.info(f"{table.warehouse_table}: {report.mode} refresh ({report.reason}), "
                          f"{report.rows} rows, {report.rejected} rejected, in "

@@ -216,8 +216,10 @@ _CROSS_TABLE[_spec.key] = (_spec, num_of_item_result)
                       name="silver_cross_table_checks", pool=WAREHOUSE_POOL)
 def cross_table_checks(context, warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
     # (``context`` unannotated: under postponed annotations Dagster sees a string.)
-    for key in sorted(context.selected_asset_check_keys, key=str):
-        result = _CROSS_TABLE[key][1](warehouse)
+    with warehouse.session():
+        results = [(key, _CROSS_TABLE[key][1](warehouse))
+                   for key in sorted(context.selected_asset_check_keys, key=str)]
+    for key, result in results:
         yield result._replace(asset_key=key.asset_key, check_name=key.name)
 
 
