@@ -6,8 +6,9 @@ Applied to each batch after :func:`batches.make_batch`, with a random stream of 
 - **moves**: 1% of the existing users (signed up before the batch) land again with a new
   address (street, city, state, postal code, country, coordinates): a type 2 change;
 - **acquisition data**: 0.2% of the existing users land again with another traffic source;
-- **price changes**: 0.5% of the existing products not sold yet land again with a list price
-  5-30% higher or lower (their sales, all after the change, are at the new price);
+- **price changes**: 0.5% of the catalogue, drawn among the products not sold yet, land again
+  with a list price 5-30% higher or lower (their sales, all after the change, are at the new
+  price);
 - **late parents**: 2% of the batch's new orders and 2% of its new users are held back and
   land with the next batch (a day later for daily batches), after their order items,
   events and orders. The held-back rows are kept in the generator state.
@@ -39,8 +40,10 @@ ADDRESS_COLUMNS = ("state", "street_address", "postal_code", "city", "country", 
 LATE_TABLES = {"orders": "order_id", "users": "id"}
 
 
-def _pick(rng: np.random.Generator, candidates: np.ndarray, share: float) -> np.ndarray:
-    n = min(len(candidates), round(share * len(candidates)))
+def _pick(rng: np.random.Generator, candidates: np.ndarray, share: float,
+          of: int | None = None) -> np.ndarray:
+    """``share`` of ``of`` rows (default: of the candidates), drawn among ``candidates``."""
+    n = min(len(candidates), round(share * (len(candidates) if of is None else of)))
     return np.sort(rng.choice(candidates, size=n, replace=False)) if n else candidates[:0]
 
 
@@ -79,9 +82,9 @@ def changed_users(rng: np.random.Generator, state: GeneratorState, existing: np.
 
 
 def repriced_products(rng: np.random.Generator, state: GeneratorState,
-                      existing: np.ndarray) -> pa.Table:
+                      unsold: np.ndarray) -> pa.Table:
     products = state.tables["products"]
-    rows = _pick(rng, existing, REPRICE_SHARE)
+    rows = _pick(rng, unsold, REPRICE_SHARE, of=products.num_rows)
     picked = products.take(pa.array(rows))
     lo, hi = REPRICE_RANGE
     factor = 1 + rng.choice([-1, 1], len(rows)) * rng.uniform(lo, hi, len(rows))
@@ -104,11 +107,11 @@ def apply_changes(batch: Batch, state: GeneratorState, rng: np.random.Generator,
     # Products not sold yet: every sale of a product is then at its current list price, which
     # the gold layer (and its tests) take as the price an item sold at.
     sold = state.tables["order_items"]["product_id"]
-    existing_products = np.flatnonzero(pc.and_(
+    unsold = np.flatnonzero(pc.and_(
         pc.less(products["id"], first_new["products"]),
         pc.invert(pc.is_in(products["id"], value_set=sold))).to_numpy(zero_copy_only=False))
     moved = changed_users(rng, state, existing_users, window)
-    repriced = repriced_products(rng, state, existing_products)
+    repriced = repriced_products(rng, state, unsold)
     state.tables["users"] = _replace_rows(users, "id", moved)
     state.tables["products"] = _replace_rows(products, "id", repriced)
 
