@@ -216,3 +216,22 @@ def test_late_facts_point_at_the_unknown_member_until_the_parent_lands(landings)
     assert activity[502]["customer_key"] == -2
     (session,) = landings.query("SELECT * FROM marts.fact_sessions WHERE session_id = 's-2'")
     assert session["customer_key"] == v2["customer_key"]
+
+
+def test_ddl_files_are_generated_from_the_specs_and_run(tmp_path: Path) -> None:
+    from ecommerce_assets.marts.spec import MARTS_DATASETS, ddl_layouts
+    from ecommerce_assets.sqltables import render
+
+    layouts = ddl_layouts()
+    assert {layout.name for layout in layouts} == set(MARTS_TABLES)
+    wh = DuckDBWarehouse(path=str(tmp_path / "ddl.duckdb"))
+    wh.ensure_schemas(("marts",))
+    for layout in layouts:
+        text = layout.path.read_text()
+        assert text == layout.sql(), f"{layout.path}: run python -m ecommerce_assets.marts.spec"
+        wh.execute(wh.transpile(render(text, MARTS_DATASETS).strip().rstrip(";")))
+    header = MARTS_TABLES["fact_order_header"]
+    assert "PARTITION BY order_date\nCLUSTER BY shipping_address_country, status" in (
+        header.sql_path.parents[1] / "ddl" / "marts" / "fact_order_header.sql").read_text()
+    found = wh.query_arrow("SELECT * FROM marts.fact_user_activity LIMIT 0").column_names
+    assert found == list(MARTS_TABLES["fact_user_activity"].schema.columns)
