@@ -235,3 +235,33 @@ def test_ddl_files_are_generated_from_the_specs_and_run(tmp_path: Path) -> None:
         header.sql_path.parents[1] / "ddl" / "marts" / "fact_order_header.sql").read_text()
     found = wh.query_arrow("SELECT * FROM marts.fact_user_activity LIMIT 0").column_names
     assert found == list(MARTS_TABLES["fact_user_activity"].schema.columns)
+
+
+def test_the_blocking_checks_catch_a_dangling_key_and_overlapping_versions(landings) -> None:
+    from ecommerce_assets.marts.checks import materialization_checks
+
+    user(landings, DAY1, 1, "Oakland", "1 First St")
+    user(landings, DAY2, 1, "Fresno", "2 Second Ave")
+    product(landings, DAY1, 7, 50.0)
+    order(landings, DAY1, 10, 1, at(DAY1, 15))
+    item(landings, DAY1, 100, 10, 1, 7, at(DAY1, 15))
+    item(landings, DAY1, 101, 99, 1, 7, at(DAY1, 16))  # its order never lands: -1, legal
+    landings.build()
+    items, customers = MARTS_TABLES["fact_order_item"], MARTS_TABLES["dim_customer"]
+    assert all(r.passed for r in materialization_checks(landings.wh, items))
+    assert all(r.passed for r in materialization_checks(landings.wh, customers))
+
+    landings.wh.execute("UPDATE marts.fact_order_item SET product_key = 12345 "
+                        "WHERE order_item_id = 100")
+    # The first version now ends after the second starts, and both claim to be current.
+    landings.wh.execute("UPDATE marts.dim_customer SET valid_to = TIMESTAMPTZ '2026-11-23', "
+                        "is_current = TRUE WHERE customer_id = 1 AND version = 1")
+    failed = {r.check_name: r for r in materialization_checks(landings.wh, items)
+              if not r.passed}
+    assert list(failed) == ["references_dim_product_product_key"]
+    sample = failed["references_dim_product_product_key"].metadata["failure_sample"].data
+    assert [r["order_item_id"] for r in sample] == [100]
+    scd2 = {r.check_name: r for r in materialization_checks(landings.wh, customers)}
+    assert not scd2["scd2_valid_intervals"].passed
+    assert scd2["scd2_valid_intervals"].metadata["keys_with_overlaps"].value == 1
+    assert scd2["scd2_valid_intervals"].metadata["keys_without_one_current"].value == 1

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from ecommerce_assets import table_checks
@@ -41,23 +43,40 @@ def check_specs(table: MartTable) -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def reference_result(warehouse: Warehouse, table: MartTable,
-                     reference: Reference) -> dg.AssetCheckResult:
-    parent = MARTS_TABLES[reference.table].warehouse_table
-    # An anti-join: a fact row whose value finds no row (a null never does). The unknown
-    # member is a row of every dimension; it is named here for order_key, whose parent is
-    # the order header fact.
-    source = (f"{q(table.warehouse_table)} AS f LEFT JOIN (SELECT DISTINCT {reference.key} "
-              f"AS k FROM {q(parent)}) AS d ON d.k = f.{reference.column}")
-    orphan = f"d.k IS NULL AND f.{reference.column} IS DISTINCT FROM {UNKNOWN_KEY}"
-    row = table_checks.counts(
-        warehouse, f"SELECT COUNT(*) AS n, COUNTIF({orphan}) AS orphans FROM {source}")
-    metadata: dict = {"rows_checked": row["n"], "orphans": row["orphans"]}
-    if row["orphans"]:
-        metadata["failure_sample"] = dg.MetadataValue.json(sample_rows(
-            warehouse, source, orphan, table_checks.SAMPLE_SIZE, columns="f.*"))
-    return dg.AssetCheckResult(check_name=reference.check_name, passed=row["orphans"] == 0,
-                               severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
+def _orphan(index: int, reference: Reference) -> str:
+    # A fact row whose value finds no row (a null never does). The unknown member is a row
+    # of every dimension; it is named here for order_key, whose parent is the order header.
+    return f"d{index}.k IS NULL AND f.{reference.column} IS DISTINCT FROM {UNKNOWN_KEY}"
+
+
+def references_source(table: MartTable, references: Sequence[Reference]) -> str:
+    """``table`` AS f, anti-joined to each reference's parent keys (``d0``, ``d1`` …)."""
+    joins = [f"LEFT JOIN (SELECT DISTINCT {r.key} AS k FROM "
+             f"{q(MARTS_TABLES[r.table].warehouse_table)}) AS d{i} ON d{i}.k = f.{r.column}"
+             for i, r in enumerate(references)]
+    return "\n".join([f"{q(table.warehouse_table)} AS f", *joins])
+
+
+def reference_results(warehouse: Warehouse, table: MartTable) -> list[dg.AssetCheckResult]:
+    """One result per reference of ``table``, all counted in one scan of it."""
+    refs = table.references
+    if not refs:
+        return []
+    source = references_source(table, refs)
+    counts = ", ".join(f"COUNTIF({_orphan(i, r)}) AS orphans_{i}" for i, r in enumerate(refs))
+    row = table_checks.counts(warehouse, f"SELECT COUNT(*) AS n, {counts} FROM {source}")
+    results = []
+    for i, r in enumerate(refs):
+        orphans = row[f"orphans_{i}"]
+        metadata: dict = {"rows_checked": row["n"], "orphans": orphans}
+        if orphans:
+            metadata["failure_sample"] = dg.MetadataValue.json(sample_rows(
+                warehouse, references_source(table, [r]), _orphan(0, r),
+                table_checks.SAMPLE_SIZE, columns="f.*"))
+        results.append(dg.AssetCheckResult(
+            check_name=r.check_name, passed=orphans == 0,
+            severity=dg.AssetCheckSeverity.ERROR, metadata=metadata))
+    return results
 
 
 def scd2_violations_sql(table: MartTable) -> str:
@@ -98,7 +117,7 @@ def materialization_checks(warehouse: Warehouse,
     results = [table_checks.schema_result(warehouse, table.warehouse_table, table.schema),
                *(table_checks.rule_result(warehouse, table.warehouse_table, r)
                  for r in table.rules),
-               *(reference_result(warehouse, table, r) for r in table.references)]
+               *reference_results(warehouse, table)]
     if table.scd2_key:
         results.append(scd2_result(warehouse, table))
     return results

@@ -299,6 +299,8 @@ class FactSessions(MartModel):
     funnel_step: Series[Int] = required("deepest funnel step reached (dim_event_type), "
                                         "0 if none", in_range={"min_value": 0, "max_value": 4})
     converted: Series[bool] = required("the session has a purchase event")
+    path: Series[str] = required("its event types in step order, ' > ' between ('?' for "
+                                 "an unknown type)")
 
 
 def rate(description: str) -> object:

@@ -1,6 +1,6 @@
 -- marts.fact_sessions: one row per web session (seed 004's FACT_SESSIONS): start, end,
 -- duration, events, pages, where it came from and landed, how far down the purchase funnel
--- it went. Built from fact_user_activity. BigQuery SQL.
+-- it went, and its path (seed 004's navigation patterns). Built from fact_user_activity.
 WITH firsts AS (
   -- The session's first event: its visitor, source, browser, landing page and location.
   SELECT *
@@ -15,7 +15,8 @@ totals AS (
     COUNT(*) AS event_count,
     COUNT(DISTINCT a.page) AS page_count,
     -- The deepest funnel step reached (a purchase passed the cart, and so on): 0 if none.
-    IFNULL(MAX(t.funnel_step), 0) AS funnel_step
+    IFNULL(MAX(t.funnel_step), 0) AS funnel_step,
+    STRING_AGG(IFNULL(a.activity_type, '?'), ' > ' ORDER BY a.step_in_session) AS path
   FROM {marts}.fact_user_activity AS a
   LEFT JOIN {marts}.dim_event_type AS t ON t.event_type_key = a.event_type_key
   WHERE a.session_id IS NOT NULL
@@ -42,6 +43,7 @@ SELECT
   f.state,
   f.postal_code,
   t.funnel_step,
-  t.funnel_step = 4 AS converted
+  t.funnel_step = 4 AS converted,
+  t.path
 FROM totals AS t
 JOIN firsts AS f USING (session_id)

@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS {marts}.fact_sessions (
   state STRING,
   postal_code STRING,
   funnel_step INT64,
-  converted BOOL
+  converted BOOL,
+  path STRING
 )
 PARTITION BY session_date
 CLUSTER BY traffic_source, user_id;
