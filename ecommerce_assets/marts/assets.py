@@ -30,10 +30,10 @@ from ecommerce_assets.sqltables import (
     column_sources,
     definition_metadata,
     preview_markdown,
-    row_count,
     run_script,
 )
 from resources import settings
+from resources.settings import WAREHOUSE_SCHEMAS
 from resources.warehouse import Warehouse
 
 
@@ -59,24 +59,27 @@ def refresh_statements(table: MartTable, datasets: dict[str, str] | None = None)
             f"{table.select_sql(datasets)}"]
 
 
-def refresh_table(warehouse: Warehouse, table: MartTable) -> tuple[int, float]:
-    """Rebuild ``table``; returns its rows and the seconds it took."""
+def refresh_table(warehouse: Warehouse, table: MartTable) -> float:
+    """Rebuild ``table``; returns the seconds it took."""
     started = time.perf_counter()
-    warehouse.ensure_schemas((MARTS_DATASET,))
+    if MARTS_DATASET not in WAREHOUSE_SCHEMAS:  # else every connection creates it
+        warehouse.ensure_schemas((MARTS_DATASET,))
     run_script(warehouse, refresh_statements(table))
-    return row_count(warehouse, table.warehouse_table), time.perf_counter() - started
+    return time.perf_counter() - started
 
 
 def mart_asset(table: MartTable) -> dg.AssetsDefinition:
     def compute(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         warehouse: Warehouse = context.resources.warehouse
-        rows, seconds = refresh_table(warehouse, table)
+        seconds = refresh_table(warehouse, table)
+        checks = materialization_checks(warehouse, table)
+        rows = checks[0].metadata["rows_checked"].value  # the schema check scanned them all
         context.log.info(f"{table.warehouse_table}: {rows} rows in {seconds:.2f} s")
         return dg.MaterializeResult(
             metadata={"dagster/row_count": rows, "refresh_seconds": round(seconds, 3),
                       "preview": dg.MetadataValue.md(preview_markdown(
                           warehouse, table.warehouse_table, table.key_columns))},
-            check_results=materialization_checks(warehouse, table))
+            check_results=checks)
 
     return dg.asset(
         key=asset_key(table.name),

@@ -43,13 +43,17 @@ def date_key(of: str) -> object:
     return required(f"dim_date.date_key of {of} (YYYYMMDD; -1 when unknown)")
 
 
-def scd2_columns(what: str) -> dict:
-    return {
-        "version": required(f"1, 2, ... per {what} in time order (0: a special member)", ge=0),
-        "valid_from": required("the version is valid from this time (UTC), inclusive"),
-        "valid_to": required("... to this time, exclusive; 9999-12-31 while current"),
-        "is_current": required("the latest version (exactly one per key)"),
-    }
+def version(what: str) -> object:
+    return required(f"1, 2, ... per {what} in time order (0: a special member)", ge=0)
+
+
+def valid_to() -> object:
+    return required("the version is valid up to this time, exclusive (UTC); 9999-12-31 "
+                    "while current")
+
+
+def is_current() -> object:
+    return required("the latest version (exactly one per key)")
 
 
 class MartModel(TableModel):
@@ -60,12 +64,12 @@ class DimCustomer(MartModel):
     customer_key: Series[Int] = key("hash of customer_id and valid_from; -1 unknown, "
                                     "-2 anonymous")
     customer_id: Series[Int] = col("silver.users.id (null for the special members)")
-    version: Series[Int] = scd2_columns("customer")["version"]
+    version: Series[Int] = version("customer")
     valid_from: Series[Timestamp] = required(
         "version 1: the sign-up time (created_at); later versions: 00:00 UTC of the day "
         "the change landed in bronze")
-    valid_to: Series[Timestamp] = scd2_columns("customer")["valid_to"]
-    is_current: Series[bool] = scd2_columns("customer")["is_current"]
+    valid_to: Series[Timestamp] = valid_to()
+    is_current: Series[bool] = is_current()
     first_name: Series[str] = col("type 1 (current silver value)")
     last_name: Series[str] = col("type 1")
     email: Series[str] = col("type 1")
@@ -82,12 +86,12 @@ class DimCustomer(MartModel):
 class DimProduct(MartModel):
     product_key: Series[Int] = key("hash of product_id and valid_from; -1 unknown")
     product_id: Series[Int] = col("silver.products.id (null for the unknown member)")
-    version: Series[Int] = scd2_columns("product")["version"]
+    version: Series[Int] = version("product")
     valid_from: Series[Timestamp] = required(
         "version 1: 1900-01-01 (products have no creation time); later versions: 00:00 UTC "
         "of the day the change landed in bronze")
-    valid_to: Series[Timestamp] = scd2_columns("product")["valid_to"]
-    is_current: Series[bool] = scd2_columns("product")["is_current"]
+    valid_to: Series[Timestamp] = valid_to()
+    is_current: Series[bool] = is_current()
     name: Series[str] = col("type 2")
     retail_price: Series[float] = col("type 2: list price as written", ge=0)
     retail_price_currency: Series[str] = col("ISO 4217 code of retail_price")
