@@ -272,9 +272,7 @@ class FactUserActivity(MartModel):
     step_in_session: Series[Int] = required(
         "1, 2, ... by event_timestamp within the session (ties: sequence_number, id)", ge=1)
     page: Series[str] = col("silver uri")
-    traffic_source: Series[str] = col()
     traffic_source_key: Series[Int] = reference("dim_traffic_source")
-    browser: Series[str] = col()
     browser_key: Series[Int] = reference("dim_browser")
     city: Series[str] = col()
     state: Series[str] = col()
@@ -292,7 +290,7 @@ class FactSessions(MartModel):
     duration_seconds: Series[Int] = col(ge=0)
     event_count: Series[Int] = required(ge=1)
     page_count: Series[Int] = required("distinct pages", ge=0)
-    traffic_source: Series[str] = col("of the first event")
+    traffic_source: Series[str] = col("of the first event (null if unknown)")
     traffic_source_key: Series[Int] = reference("dim_traffic_source")
     browser: Series[str] = col()
     browser_key: Series[Int] = reference("dim_browser")

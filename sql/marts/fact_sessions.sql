@@ -34,9 +34,9 @@ SELECT
   TIMESTAMP_DIFF(t.session_end, t.session_start, SECOND) AS duration_seconds,
   t.event_count,
   t.page_count,
-  f.traffic_source,
+  s.traffic_source,
   f.traffic_source_key,
-  f.browser,
+  b.browser,
   f.browser_key,
   f.page AS landing_page,
   f.city,
@@ -47,3 +47,7 @@ SELECT
   t.path
 FROM totals AS t
 JOIN firsts AS f USING (session_id)
+LEFT JOIN {marts}.dim_traffic_source AS s
+  ON s.traffic_source_key = f.traffic_source_key AND f.traffic_source_key <> -1
+LEFT JOIN {marts}.dim_browser AS b
+  ON b.browser_key = f.browser_key AND f.browser_key <> -1

@@ -25,9 +25,9 @@ SELECT
   IFNULL(t.event_type_key, -1) AS event_type_key,
   st.step_in_session,
   e.uri AS page,
-  e.traffic_source,
+  -- Source and browser by key only (their names are in the dimensions): the widest fact
+  -- stays narrow.
   IFNULL(s.traffic_source_key, -1) AS traffic_source_key,
-  e.browser,
   IFNULL(b.browser_key, -1) AS browser_key,
   e.city,
   e.state,
