@@ -49,6 +49,7 @@ def measure_pair(warehouse: Path, work: Path) -> dict:
         home = Path(run_dir) / "home"
         home.mkdir()
         shutil.copyfile(warehouse, home / "warehouse.duckdb")
+        os.sync()  # the copy's write-back must not compete with the runs it measures
         env = {**os.environ, "ECOMMERCE_HOME": str(home), "PYTHONPATH": str(REPO),
                "ECOMMERCE_AS_OF": AS_OF}
         gold = summary(*timed(["-c", GOLD], env))
