@@ -47,12 +47,14 @@ def test_every_check_passes(marts_run) -> None:
     assert [k for k, passed in checks.items() if not passed] == []
 
 
-def customer_version_country(resources: dict, orders: pd.DataFrame) -> pd.Series:
-    """The country of each order's customer as of the order, from bronze directly: the
-    customer's last landing day starting at or before the order (00:00 UTC), else the
-    first (the rule of dim_customer, written another way)."""
-    users = frame(resources, "SELECT id, country, landing_date, processed_at, source_object, "
-                             "source_line FROM bronze.users WHERE NOT is_duplicate_in_file")
+def customer_version_country(resources: dict, orders: pd.DataFrame,
+                             column: str = "country") -> pd.Series:
+    """``column`` (default the country) of each order's customer as of the order, from
+    bronze directly: the customer's last landing day starting at or before the order
+    (00:00 UTC), else the first (the rule of dim_customer, written another way)."""
+    users = frame(resources, f"SELECT id, {column} AS country, landing_date, processed_at, "
+                             "source_object, source_line FROM bronze.users "
+                             "WHERE NOT is_duplicate_in_file")
     users = users[users["id"].isin(silver(resources, "users")["id"])]
     users = (users.sort_values(["id", "landing_date", "processed_at", "source_object",
                                 "source_line"])
@@ -96,6 +98,26 @@ def test_seed_001_delivered_orders_per_country(marts_run) -> None:
     assert len(picked) >= 2
     assert dict(zip(got["shipping_address_country"].fillna("?"), got["delivered_orders"],
                     strict=True)) == {("?" if pd.isna(k) else k): v for k, v in expected.items()}
+
+
+def test_every_order_ships_to_the_address_of_its_time(marts_run) -> None:
+    resources, _ = marts_run
+    moved = frame(resources, "SELECT customer_id FROM marts.dim_customer "
+                             "WHERE version = 2")["customer_id"]
+    assert len(moved) > 5  # the generator's moves landed as second versions
+    orders = silver(resources, "orders")
+    headers = frame(resources, "SELECT order_id, customer_id, shipping_address_city "
+                               "FROM marts.fact_order_header").set_index("order_id")
+    expected = customer_version_country(resources, orders, "city")
+    got = headers.loc[expected.index, "shipping_address_city"]
+    assert got.fillna("?").equals(expected.fillna("?"))
+    # Orders of movers before and after their move: both versions are used.
+    of_movers = headers[headers["customer_id"].isin(moved)]
+    keys = frame(resources, "SELECT customer_key, version FROM marts.dim_customer")
+    used = of_movers.join(frame(resources, "SELECT order_id, customer_key FROM "
+                                           "marts.fact_order_header").set_index("order_id"))
+    versions = set(used.merge(keys, on="customer_key")["version"])
+    assert {1, 2} <= versions
 
 
 def usd_items(resources: dict) -> pd.DataFrame:
