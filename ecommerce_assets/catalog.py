@@ -1,7 +1,7 @@
 """What the UI's catalog shows about every table asset besides its data: who owns it, tags to
 filter by, and links to the code that builds it.
 
-Tags: ``layer`` (bronze | silver | gold | embeddings), ``table`` (the table's name) and
+Tags: ``layer`` (bronze | silver | gold | embeddings | marts), ``table`` (the table's name) and
 ``domain`` (the part of the shop it describes), so the asset catalog and the lineage graph
 can be filtered with ``tag:layer=gold`` or ``tag:domain=customers``. Owners are teams, one
 per layer. Code references point at the table's SQL file, the Pandera model that is its
@@ -30,6 +30,13 @@ DOMAINS: dict[str, str] = {
     "inventory_items": "inventory", "distribution_centers": "inventory",
     "events": "web",
     "fx_rates": "finance",
+    # marts: the dimensional model
+    "dim_customer": "customers", "dim_product": "products", "dim_date": "calendar",
+    "dim_distribution_center": "inventory", "dim_traffic_source": "web", "dim_browser": "web",
+    "dim_event_type": "web", "dim_order_status": "orders",
+    "fact_order_header": "orders", "fact_order_item": "orders", "fact_order": "orders",
+    "fact_inventory": "inventory", "fact_user_activity": "web", "fact_sessions": "web",
+    "funnel_daily": "web", "session_paths": "web",
 }
 
 OWNERS: dict[str, list[str]] = {
@@ -37,6 +44,7 @@ OWNERS: dict[str, list[str]] = {
     "silver": ["team:data-platform"],
     "gold": ["team:analytics"],
     "embeddings": ["team:ml"],
+    "marts": ["team:analytics"],
 }
 
 

@@ -3,7 +3,7 @@
 - **bronze**: a landing day's data is expected by ``ECOMMERCE_BRONZE_DUE_HOUR`` (UTC, default
   06:00) of the next day: each day at that hour bronze must have materialized within the
   24 hours before, else it is stale until it materializes again.
-- **silver, gold, embeddings**: refreshed from bronze within ``ECOMMERCE_REFRESH_LAG_MINUTES``
+- **silver, gold, embeddings, marts**: refreshed from bronze within ``ECOMMERCE_REFRESH_LAG_MINUTES``
   (default 30) of bronze being due: the same daily window, ending that many minutes later.
 
 These are Dagster's (non-beta) ``dg.FreshnessPolicy.cron`` policies: the UI shows each asset's
@@ -25,7 +25,7 @@ from resources import settings
 
 WINDOW = dt.timedelta(days=1)  # the widest lower bound a daily cron allows
 BRONZE_PREFIX = "bronze"
-REFRESHED_PREFIXES = ("silver", "gold", "embeddings")
+REFRESHED_PREFIXES = ("silver", "gold", "embeddings", "marts")
 
 
 def _daily_cron(minute_of_day: int) -> str:

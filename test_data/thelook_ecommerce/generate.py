@@ -12,7 +12,8 @@ Each day's batch writes one file per table at ``{table}/date=YYYY-MM-DD/batch_{n
 duplicates injected, dirt counts, malformed rows) under ``{state-dir}/manifests/``. A batch
 covers a window of its day: from the end of the previous batch (or midnight) to ``--at``
 (UTC; default the end of the day), so more batches can land the same day until one covers
-it to midnight. Dirt kinds and rates are documented in ``dirt.py``.
+it to midnight. Dirt kinds and rates are documented in ``dirt.py``; moves, price changes and
+late parents in ``changes.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from resources.object_store import store_for_uri
 from test_data.thelook_ecommerce import reference as ref
 from test_data.thelook_ecommerce import synthetic as syn
 from test_data.thelook_ecommerce.batches import make_batch
+from test_data.thelook_ecommerce.changes import apply_changes
 from test_data.thelook_ecommerce.dirt import DirtRates, make_dirty
 from test_data.thelook_ecommerce.state import GeneratorState
 from test_data.thelook_ecommerce.synthetic import TABLES
@@ -140,7 +142,11 @@ def generate(args: argparse.Namespace) -> list[dict]:
                                                                         seeded_orders))
         n_users = max(1, round(0.8 * n_orders))
         n_products = max(1, n_orders // 50)
+        first_new = dict(state.next_ids)
         batch = make_batch(state, date, n_orders, n_users, n_products, rng, window)
+        # Moves, price changes, late parents (changes.py), on a random stream of their own.
+        apply_changes(batch, state, np.random.default_rng([seed, date.toordinal(), seq, 13]),
+                      window, first_new)
         files = []
         for name in args.tables:
             dirty = make_dirty(name, batch.tables[name], rng, DirtRates())

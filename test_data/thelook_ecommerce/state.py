@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 KEPT_TABLES = ("distribution_centers", "products", "users", "orders", "order_items")
+# Rows a batch held back for the next one (late parents, changes.py), by table.
+PENDING_TABLES = ("orders", "users")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class GeneratorState:
     # End of the latest batch's window, epoch seconds (the next batch starts there); for a
     # whole-day batch the next midnight.
     last_until: int | None = None
+    pending: dict[str, pa.Table] = field(default_factory=dict)
 
     def resumes_at(self) -> int | None:
         """Epoch second the next batch may start at: the end of the latest batch's window
@@ -51,9 +54,12 @@ class GeneratorState:
         meta = json.loads(meta_path.read_text())
         version = meta.get("version", 0)
         tables = {t: pq.read_table(directory / f"{t}.v{version}.parquet") for t in KEPT_TABLES}
+        pending = {t: pq.read_table(path) for t in PENDING_TABLES
+                   if (path := directory / f"pending_{t}.v{version}.parquet").exists()}
         return cls(scale=meta["scale"], seed=meta["seed"], seed_date=meta["seed_date"],
                    next_ids=meta["next_ids"], batches=meta["batches"], tables=tables,
-                   last_date=meta.get("last_date"), last_until=meta.get("last_until"))
+                   last_date=meta.get("last_date"), last_until=meta.get("last_until"),
+                   pending=pending)
 
     def save(self, directory: Path) -> None:
         """Write the tables under a new version, then switch state.json to it atomically.
@@ -67,6 +73,8 @@ class GeneratorState:
         version = previous + 1
         for name in KEPT_TABLES:
             pq.write_table(self.tables[name], directory / f"{name}.v{version}.parquet")
+        for name, table in self.pending.items():
+            pq.write_table(table, directory / f"pending_{name}.v{version}.parquet")
         meta = {"scale": self.scale, "seed": self.seed, "seed_date": self.seed_date,
                 "next_ids": self.next_ids, "batches": self.batches,
                 "last_date": self.last_date, "last_until": self.last_until,

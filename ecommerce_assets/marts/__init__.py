@@ -1,0 +1,1 @@
+"""The marts layer: a Kimball star (SCD2 dimensions, facts, the purchase funnel) over silver."""
