@@ -79,7 +79,7 @@ seed: install $(DAGSTER_HOME)/dagster.yaml ## seed once: DAYS dirty days, then b
 		ECOMMERCE_INBOX_SETTLE_S=0 $(BIN)/dagster asset materialize -m ecommerce_assets.definitions --select 'group:bronze' \
 			--partition-range "$$SEED_DATE...$$TODAY" > "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
 		$(BIN)/dagster asset materialize -m ecommerce_assets.definitions \
-			--select 'group:silver or group:gold or group:embeddings' >> "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
+			--select 'group:silver or group:gold or group:embeddings or group:marts' >> "$(ECOMMERCE_HOME)/seed-materialize.log" 2>&1 && \
 		$(BIN)/python -c 'from resources.instance import skip_seed_history; skip_seed_history()' && \
 		echo "Bronze partitions $$SEED_DATE...$$TODAY, silver, gold and embeddings materialized (log: $(ECOMMERCE_HOME)/seed-materialize.log)"; \
 	fi

@@ -76,6 +76,7 @@ def layouts() -> list[TableLayout]:
     from ecommerce_assets.bronze.ingest import REGISTRY_SCHEMA
     from ecommerce_assets.bronze.spec import BRONZE_TABLES
     from ecommerce_assets.gold.spec import GOLD_TABLES
+    from ecommerce_assets.marts.spec import ddl_layouts
     from ecommerce_assets.silver.spec import SILVER_TABLES
     from resources.fx_rates import StaticFxRates
 
@@ -101,6 +102,8 @@ def layouts() -> list[TableLayout]:
         found.append(TableLayout("gold", t.name, model_schema(t.schema), partition, cluster))
     found.append(TableLayout("gold", "fx_rates", StaticFxRates().rates([]).schema, None,
                              ("currency",)))
+    # marts: each fact partitioned by its date, clustered for seed 001's questions.
+    found += ddl_layouts()
     return found
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 DEPLOYMENTS = ("local", "gcp")
 BUCKETS = ("inbox", "staging", "archive", "quarantine")
-WAREHOUSE_SCHEMAS = ("bronze", "silver", "gold", "ops", "embeddings")
+WAREHOUSE_SCHEMAS = ("bronze", "silver", "gold", "ops", "embeddings", "marts")
 
 
 def deployment() -> str:

@@ -21,7 +21,7 @@ from ecommerce_assets.quality import markdown_preview
 from resources.deployment import build_resources, init_local
 from tests.conftest import REPO
 
-LAYERS = {"bronze", "silver", "gold", "embeddings"}
+LAYERS = {"bronze", "silver", "gold", "embeddings", "marts"}
 
 
 @pytest.fixture(scope="module")
