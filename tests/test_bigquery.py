@@ -356,7 +356,9 @@ def test_every_ddl_file_creates_its_layout_on_bigquery(gcp_env: dict[str, str]) 
 
 def test_gemini_address_standardization_sends_ai_generate_text(gcp_env: dict[str, str]) -> None:
     """The emulator has no AI functions: the refresh of gold.users_enriched with the Gemini
-    standardizer fails there, and the SQL it sent is what BigQuery would run."""
+    standardizer fails there, and the SQL it sent is what BigQuery would run: Gemini over the
+    users whose address is not cached yet (gold/seam_cache.py), then the table from the
+    cache."""
     from types import SimpleNamespace
 
     from ecommerce_assets.gold import refresh
@@ -370,11 +372,14 @@ def test_gemini_address_standardization_sends_ai_generate_text(gcp_env: dict[str
                               resources=SimpleNamespace(address_standardizer=gemini))
     sent = wh.jobs[-1]["query"]
     prefix = gcp_env["ECOMMERCE_BQ_DATASET_PREFIX"]
-    assert sent.startswith(f"CREATE OR REPLACE TABLE {prefix}gold.users_enriched CLUSTER BY "
-                           "user_id AS")
+    cache = f"{prefix}ops.gold_seam_standardized_addresses"
+    assert sent.startswith(f"CREATE TABLE IF NOT EXISTS {cache} AS")
     assert "AI.GENERATE_TEXT" in sent and "`my-project.llm.gemini_2_5_flash`" in sent
-    assert f"{prefix}silver.users" in sent
-    assert wh.jobs[-1]["labels"]["ecommerce-asset"] == "gold__users_enriched"
+    # Gemini reads the users to standardize, drawn from silver's by the cache.
+    assert f"FROM {cache}_todo" in sent and f"FROM {prefix}silver.users AS s" in sent
+    (rebuild,) = refresh.refresh_statements(GOLD_TABLES["users_enriched"], as_of=DAY,
+                                            cached_seams=True)
+    assert "FROM ops.gold_seam_standardized_addresses" in rebuild and "AI." not in rebuild
 
 
 def test_string_partition_values_are_escaped_literals(gcp_env: dict[str, str]) -> None:
