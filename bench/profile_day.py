@@ -41,8 +41,12 @@ def build(work: Path, scale: float) -> Home:
 def profile(home: Home, output: Path) -> None:
     os.environ.update({k: v for k, v in home.env(ECOMMERCE_AS_OF=DAYS[2]).items()
                        if k.startswith(("ECOMMERCE_", "DAGSTER_"))})
+    import logging
+
     import dagster as dg
     from pyinstrument import Profiler
+
+    logging.getLogger("dagster").setLevel(logging.WARNING)  # not every event on the console
 
     from ecommerce_assets.definitions import defs
 
