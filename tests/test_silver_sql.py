@@ -26,9 +26,13 @@ from resources.warehouse import DuckDBWarehouse
 from tests.conftest import REPO
 
 BIGQUERY_ONLY = "bigquery"  # folder name of SQL that runs on BigQuery only
+# The marts' SQL reads other marts tables and its own {marts} dataset: tests/test_marts.py
+# runs every file of it (and tests/test_marts_scenarios.py its DDL) on the tables it reads.
+MARTS = "marts"
 ALL_SQL_FILES = sorted((REPO / "sql").rglob("*.sql"))
-SQL_FILES = [p for p in ALL_SQL_FILES if BIGQUERY_ONLY not in p.relative_to(REPO).parts]
-BIGQUERY_FILES = [p for p in ALL_SQL_FILES if p not in SQL_FILES]
+SQL_FILES = [p for p in ALL_SQL_FILES
+             if not {BIGQUERY_ONLY, MARTS} & set(p.relative_to(REPO).parts)]
+BIGQUERY_FILES = [p for p in ALL_SQL_FILES if BIGQUERY_ONLY in p.relative_to(REPO).parts]
 
 
 def test_there_is_one_sql_file_per_silver_table() -> None:
