@@ -9,7 +9,8 @@ WITH landed AS (
     p.name,
     CAST(p.retail_price AS FLOAT64) AS retail_price,
     IFNULL(p.retail_price_value_type, 'USD') AS retail_price_currency,
-    ROUND(CAST(p.retail_price AS FLOAT64) * fx.rate_to_usd, 2) AS retail_price_usd,
+    CAST(ROUND(CAST(CAST(p.retail_price AS FLOAT64) * fx.rate_to_usd AS NUMERIC(38, 9)), 2)
+      AS FLOAT64) AS retail_price_usd,
     p.landing_date
   FROM {bronze}.products AS p
   LEFT JOIN {gold}.fx_rates AS fx ON fx.currency = IFNULL(p.retail_price_value_type, 'USD')

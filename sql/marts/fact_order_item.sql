@@ -24,7 +24,9 @@ SELECT
   CAST(1 AS INT64) AS quantity,
   oi.sale_price,
   oi.sale_price_currency,
-  ROUND(oi.sale_price * fx.rate_to_usd, 2) AS total_amount
+  -- Money rounded as gold rounds it (NUMERIC, half away from zero, on both warehouses):
+  -- ROUND of a FLOAT64 differs between them on half-cent ties.
+  CAST(ROUND(CAST(oi.sale_price * fx.rate_to_usd AS NUMERIC(38, 9)), 2) AS FLOAT64) AS total_amount
 FROM {silver}.order_items AS oi
 LEFT JOIN {silver}.orders AS o ON o.order_id = oi.order_id
 LEFT JOIN {marts}.dim_customer AS c
