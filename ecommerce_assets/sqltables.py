@@ -14,11 +14,8 @@ lineage cannot drift from its query.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -36,6 +33,7 @@ from sqlglot.lineage import lineage
 
 from ecommerce_assets.quality import column_schema, markdown_preview
 from resources import settings
+from resources.disk_cache import cached_text
 from resources.keys import validate_identifier
 from resources.warehouse import Warehouse
 
@@ -197,20 +195,11 @@ def column_sources(select: str, tables: Mapping[tuple[str, str], Iterable[str]],
     Tracing takes seconds over all tables, and every run process loads the code again: the
     answer is cached under ``ECOMMERCE_HOME/cache/lineage/``, keyed by the SQL, the tables'
     columns and the sqlglot version, so it can never be stale."""
-    key_text = json.dumps([select, sorted((list(k), list(v)) for k, v in tables.items()),
-                           sorted((splices or {}).items()), sqlglot.__version__])
-    cache = (settings.ecommerce_home() / "cache" / "lineage"
-             / f"{hashlib.sha256(key_text.encode()).hexdigest()}.json")
-    with contextlib.suppress(OSError, ValueError):
-        return {c: tuple(tuple(s) for s in sources)
-                for c, sources in json.loads(cache.read_text()).items()}
-    found = _trace_columns(splice_ctes(select, splices) if splices else select, tables)
-    with contextlib.suppress(OSError):  # a cache, never a failure
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(json.dumps(found))
-        partial.replace(cache)
-    return found
+    key = json.dumps([select, sorted((list(k), list(v)) for k, v in tables.items()),
+                      sorted((splices or {}).items()), sqlglot.__version__])
+    text = cached_text("lineage", key, lambda: json.dumps(_trace_columns(
+        splice_ctes(select, splices) if splices else select, tables)), ".json")
+    return {c: tuple(tuple(s) for s in sources) for c, sources in json.loads(text).items()}
 
 
 def splice_ctes(select: str, bodies: Mapping[str, str]) -> str:

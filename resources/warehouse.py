@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import importlib.metadata
 import os
 import threading
@@ -24,7 +23,7 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from resources import settings
+from resources.disk_cache import cached_text
 from resources.keys import quote_identifier, validate_identifier
 from resources.settings import WAREHOUSE_SCHEMAS
 
@@ -117,19 +116,13 @@ def transpile_cached(sql: str, dialect: str) -> str:
     run process transpiles the same statements (the address SQL alone takes about a second),
     while the SQL changes only with the code."""
     version = importlib.metadata.version("sqlglot")  # without importing sqlglot
-    key = hashlib.sha256(f"{version}\0{dialect}\0{sql}".encode()).hexdigest()
-    cache = settings.ecommerce_home() / "cache" / "transpile" / f"{key[:32]}.sql"
-    with contextlib.suppress(OSError):
-        return cache.read_text()
-    import sqlglot
 
-    out = sqlglot.transpile(sql, read="bigquery", write=dialect)[0]
-    with contextlib.suppress(OSError):  # a cache, never a failure
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(f".{os.getpid()}.partial")
-        partial.write_text(out)
-        partial.replace(cache)
-    return out
+    def transpile() -> str:
+        import sqlglot
+
+        return sqlglot.transpile(sql, read="bigquery", write=dialect)[0]
+
+    return cached_text("transpile", f"{version}\0{dialect}\0{sql}", transpile, ".sql")
 
 
 def _split(table: str) -> tuple[str, str]:
