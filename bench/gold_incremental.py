@@ -22,22 +22,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from silver import INGEST as SILVER_INGEST  # bench/silver.py
+
 REPO = Path(__file__).resolve().parents[1]
 SEED_DATE, DAY, NEXT_DAY = "2026-11-20", "2026-11-21", "2026-11-22"
 
-INGEST = """
-import datetime as dt, sys
-from ecommerce_assets.bronze.ingest import Buckets, ingest_partition
-from ecommerce_assets.bronze.spec import BRONZE_TABLES
-from resources.deployment import local_resources
-r = local_resources()
-r["warehouse"].ensure_schemas()
-b = Buckets(r["inbox_store"], r["staging_store"], r["archive_store"], r["quarantine_store"])
-for day in sys.argv[1:]:
-    for table in BRONZE_TABLES.values():
-        ingest_partition(table, dt.date.fromisoformat(day), warehouse=r["warehouse"],
-                         buckets=b, run_id="bench-gold-incremental")
-"""
+# Bronze ingested as bench/silver.py does it, under this benchmark's run id.
+INGEST = SILVER_INGEST.replace("bench-silver", "bench-gold-incremental")
 
 # One layer in one process: argv = layer, as_of, full_refresh (0/1).
 MATERIALIZE = """
