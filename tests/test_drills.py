@@ -54,6 +54,10 @@ class Moment:
     name: str
     matches: Callable[[dg.DagsterInstance, dg.DagsterRun], bool]
     on_retry: bool = False  # may hit a retry run (which must then be retried again)
+    # Lock on a matching run while its worker loads the code (STARTING, seconds) and kill
+    # the instant it is STARTED: the span from RUN_START to bronze's first commit is a
+    # fraction of a second, shorter than one poll of every run under CI load.
+    at_start: Callable[[dg.DagsterRun], bool] | None = None
     run_id: str | None = None
     killed_at: float | None = None
     failed_after_s: float | None = None
@@ -67,7 +71,7 @@ def _step_started(prefix: str) -> Callable[[dg.DagsterInstance, dg.DagsterRun], 
 
 
 def _bronze_just_started(inst: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
-    return (is_bronze(run) and bool(step_events(inst, run.run_id, dg.DagsterEventType.STEP_START))
+    return (is_bronze(run) and run.status == dg.DagsterRunStatus.STARTED
             and not step_events(inst, run.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION))
 
 
@@ -98,8 +102,11 @@ class Killer:
         if not armed:
             return
         for run in runs_in_progress(inst):
-            if (run.status != dg.DagsterRunStatus.STARTED
-                    or any(m.run_id == run.run_id for m in self.moments)):
+            if any(m.run_id == run.run_id for m in self.moments):
+                continue
+            if run.status == dg.DagsterRunStatus.STARTING:
+                run = self._wait_for_start(inst, run, armed)
+            if run.status != dg.DagsterRunStatus.STARTED:
                 continue
             for moment in armed:
                 if is_retry(run) and not moment.on_retry:
@@ -110,6 +117,18 @@ class Killer:
                     moment.run_id, moment.killed_at = run.run_id, time.monotonic()
                     self.kills.append(moment)
                     return
+
+    def _wait_for_start(self, inst: dg.DagsterInstance, run: dg.DagsterRun,
+                        armed: list[Moment]) -> dg.DagsterRun:
+        """The run as soon as it leaves STARTING, if an armed moment locks on to it."""
+        if not any(m.at_start and m.at_start(run) and not (is_retry(run) and not m.on_retry)
+                   for m in armed) or worker_pid(inst, run.run_id) is None:
+            return run
+        deadline = time.monotonic() + 60
+        while run.status == dg.DagsterRunStatus.STARTING and time.monotonic() < deadline:
+            time.sleep(0.005)
+            run = inst.get_run_by_id(run.run_id) or run
+        return run
 
     def _note_failures(self, inst: dg.DagsterInstance) -> None:
         for moment in self.kills:
@@ -130,7 +149,8 @@ def test_sigkill_of_run_workers_converges_to_an_uninterrupted_run(tmp_path: Path
     staging = tmp_path / "ecommerce" / "buckets" / "staging"
     with dagster_dev(tmp_path, env=ENV) as dev:
         landing = landing_in(tmp_path)
-        bronze_moments = [Moment("bronze just after start", _bronze_just_started),
+        bronze_moments = [Moment("bronze just after start", _bronze_just_started,
+                                 at_start=is_bronze),
                           Moment("bronze mid-run", _bronze_mid_run),
                           Moment("bronze at the commit", lambda inst, run: False)]
         moments = [Moment("silver step", _step_started("silver")),
