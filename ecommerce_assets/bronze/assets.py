@@ -112,7 +112,12 @@ def _bronze_asset(table: BronzeTable, key: dg.AssetKey, engine: str) -> dg.Asset
                 inbox_store: ObjectStore, staging_store: ObjectStore,
                 archive_store: ObjectStore, quarantine_store: ObjectStore,
                 ) -> dg.MaterializeResult:
-        buckets = Buckets(inbox_store, staging_store, archive_store, quarantine_store)
+        with warehouse.session():  # one DuckDB connection for the step's queries
+            return _ingest(context, warehouse, Buckets(inbox_store, staging_store,
+                                                       archive_store, quarantine_store))
+
+    def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                buckets: Buckets) -> dg.MaterializeResult:
         dates = [dt.date.fromisoformat(k) for k in context.partition_keys]
         before = {d: _loaded_versions(warehouse, table.name, d, context.run.run_id)
                   for d in dates}

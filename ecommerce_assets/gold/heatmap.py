@@ -64,9 +64,14 @@ def render(overall: pd.DataFrame, channels: pd.DataFrame, as_of: dt.date | None)
     later = grid.drop(columns=[0], errors="ignore")
     cohorts, months = len(grid.index), len(later.columns)
     height = min(max(4.0, 0.11 * cohorts + 2.0), 18.0)
-    fig = Figure(figsize=(14, height), dpi=80, layout="constrained")
+    # Fixed margins, not a layout engine: constrained layout measures every label and
+    # draws the figure twice (0.2 s of the 0.5 s render). The y labels ("2024-05 (n=1234)")
+    # take at most 1.5 in.
+    fig = Figure(figsize=(14, height), dpi=80)
     FigureCanvasAgg(fig)
-    heat_ax, channel_ax = fig.subplots(1, 2, width_ratios=[3, 1])
+    heat_ax, channel_ax = fig.subplots(1, 2, width_ratios=[3, 1], gridspec_kw={
+        "left": 1.6 / 14, "right": 0.98, "wspace": 0.3, "bottom": 0.7 / height,
+        "top": 1 - 0.45 / height})
     values = later.to_numpy(dtype=float) * 100
     finite = values[np.isfinite(values)]
     vmax = float(np.percentile(finite, 99)) if finite.size else 1.0
@@ -94,7 +99,7 @@ def render(overall: pd.DataFrame, channels: pd.DataFrame, as_of: dt.date | None)
     if len(channels):
         channel_ax.legend(fontsize="small")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={
+    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 3}, metadata={
         "Title": "Cohort retention", "Cohorts": str(cohorts), "Months": str(months),
         "As of": str(as_of or ""), "Software": None})
     return Heatmap(buffer.getvalue(), cohorts, months)
