@@ -33,10 +33,11 @@ def rule_spec(key: dg.AssetKey, rule: Rule) -> dg.AssetCheckSpec:
                              description=rule.description)
 
 
-def schema_result(warehouse: Warehouse, table: str,
-                  schema: pandera.DataFrameSchema) -> dg.AssetCheckResult:
-    """``pandera_schema`` of ``table``: the schema compiled to one SQL scan."""
-    report = validate_in_warehouse(warehouse, table, schema, sample_size=SAMPLE_SIZE)
+def schema_result(warehouse: Warehouse, table: str, schema: pandera.DataFrameSchema,
+                  where: str = "TRUE") -> dg.AssetCheckResult:
+    """``pandera_schema`` of ``table`` (its rows matching the BigQuery SQL ``where``): the
+    schema compiled to one SQL scan."""
+    report = validate_in_warehouse(warehouse, table, schema, where, sample_size=SAMPLE_SIZE)
     return dg.AssetCheckResult(
         check_name=SCHEMA_CHECK, passed=report.passed, severity=dg.AssetCheckSeverity.ERROR,
         metadata={"rows_checked": report.rows,
@@ -45,15 +46,16 @@ def schema_result(warehouse: Warehouse, table: str,
                       [s for f in report.failures for s in f.sample][:10])})
 
 
-def rule_result(warehouse: Warehouse, table: str, rule: Rule) -> dg.AssetCheckResult:
-    """Rows of ``table`` that break ``rule``, with a sample of them."""
+def rule_result(warehouse: Warehouse, table: str, rule: Rule,
+                where: str = "TRUE") -> dg.AssetCheckResult:
+    """Rows of ``table`` (those matching ``where``) that break ``rule``, with a sample."""
     row = counts(warehouse, f"SELECT COUNT(*) AS n, COUNTIF({rule.violation}) AS violations "
-                            f"FROM {q(table)}")
+                            f"FROM {q(table)} WHERE {where}")
     metadata: dict = {"rows_checked": row["n"], "violations": row["violations"],
                       "rule": dg.MetadataValue.md(f"violation: `{rule.violation}`")}
     if row["violations"]:
         metadata["failure_sample"] = dg.MetadataValue.json(
-            sample_rows(warehouse, q(table), rule.violation, SAMPLE_SIZE))
+            sample_rows(warehouse, q(table), f"({where}) AND ({rule.violation})", SAMPLE_SIZE))
     return dg.AssetCheckResult(
         check_name=rule.name, passed=row["violations"] == 0,
         severity=dg.AssetCheckSeverity.ERROR if rule.blocking else dg.AssetCheckSeverity.WARN,

@@ -109,6 +109,16 @@ def lineage_metadata(table: GoldTable) -> dict:
 
 REPORTS: dict[str, Callable[[Warehouse, GoldTable, dt.date | None], dict]] = {
     "heatmap": heatmap_report}
+# What a report needs loaded, started by the run's first gold step (see heatmap.prefetch).
+PREFETCH: dict[str, Callable[[], None]] = {"heatmap": heatmap.prefetch}
+
+
+def prefetch_reports(context: dg.AssetExecutionContext) -> None:
+    """Start loading what the reports of the run's gold tables need."""
+    selection = context.run.asset_selection  # None or empty: every asset of the job
+    for table in GOLD_TABLES.values():
+        if table.report in PREFETCH and (not selection or asset_key(table.name) in selection):
+            PREFETCH[table.report]()
 
 
 def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
@@ -118,6 +128,7 @@ def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
     def materialize(context: dg.AssetExecutionContext, as_of: dt.date | None,
                     full_refresh: bool = False) -> dg.MaterializeResult:
         warehouse: Warehouse = context.resources.warehouse
+        prefetch_reports(context)
         with warehouse.session():  # one DuckDB connection for the step's queries
             return _refresh(context, warehouse, as_of, full_refresh)
 

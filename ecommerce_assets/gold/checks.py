@@ -58,6 +58,11 @@ def revenue_totals(warehouse: Warehouse) -> dict[str, float]:
     description="Total revenue is the same, to the cent, in daily_sales, customer_metrics, "
                 "product_performance and the revenue items of orders_enriched")
 def revenue_check(warehouse: Warehouse) -> dg.AssetCheckResult:
+    with warehouse.session():  # one DuckDB connection for the check's queries
+        return _revenue_result(warehouse)
+
+
+def _revenue_result(warehouse: Warehouse) -> dg.AssetCheckResult:
     missing = [n for n in [*REVENUE_COLUMNS, "orders_enriched"]
                if not warehouse.table_exists(GOLD_TABLES[n].warehouse_table)]
     if missing:

@@ -64,6 +64,12 @@ def currencies_in_use(warehouse: Warehouse) -> list[str]:
 )
 def gold_fx_rates(context: dg.AssetExecutionContext, warehouse: Warehouse,
                   fx_rates: FxRates) -> dg.MaterializeResult:
+    with warehouse.session():  # one DuckDB connection for the step's queries
+        return _load_rates(context, warehouse, fx_rates)
+
+
+def _load_rates(context: dg.AssetExecutionContext, warehouse: Warehouse,
+                fx_rates: FxRates) -> dg.MaterializeResult:
     used = currencies_in_use(warehouse)
     rates = fx_rates.rates(used)
     rows = warehouse.load_table(FX_RATES_TABLE, rates)

@@ -19,7 +19,9 @@ from ecommerce_assets.bronze.spec import BRONZE_TABLES
 from ecommerce_assets.silver import checks as silver_checks_module
 from ecommerce_assets.silver.checks import (
     asset_key,
+    check_scope,
     check_specs,
+    clear_scope,
     materialization_checks,
     reconcile,
     silver_checks,
@@ -88,24 +90,29 @@ def silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         context.log.info(f"{table.warehouse_table}: {report.mode} refresh ({report.reason}), "
                          f"{report.rows} rows, {report.rejected} rejected, in "
                          f"{report.seconds:.2f} s")
-        rec = reconcile(warehouse, table)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": report.rows,
-                "refresh_seconds": round(report.seconds, 3),
-                "refresh_mode": report.mode,
-                "refresh_reason": report.reason,
-                "rows_rejected": report.rejected,
-                "rejects_by_reason": dg.MetadataValue.json(report.rejects),
-                "rejects_table": REJECTS_TABLE,
-                "bronze_rows": rec.bronze_rows,
-                "bronze_duplicates_in_file": rec.duplicates_in_file,
-                "bronze_superseded_versions": rec.superseded_versions,
-                "bronze_distinct_keys": rec.bronze_keys,
-                "preview": dg.MetadataValue.md(
-                    preview_markdown(warehouse, table.warehouse_table, [table.key])),
-            },
-            check_results=materialization_checks(warehouse, table, rec))
+        scope = check_scope(warehouse, table)
+        rec = reconcile(warehouse, table, scope)
+        checks = materialization_checks(warehouse, table, rec, scope)
+        if all(c.passed for c in checks):
+            clear_scope(warehouse, table)
+        metadata = {
+            "dagster/row_count": report.rows,
+            "refresh_seconds": round(report.seconds, 3),
+            "refresh_mode": report.mode,
+            "refresh_reason": report.reason,
+            "rows_rejected": report.rejected,
+            "rejects_by_reason": dg.MetadataValue.json(report.rejects),
+            "rejects_table": REJECTS_TABLE,
+            "checked": scope.describe(),
+            "preview": dg.MetadataValue.md(
+                preview_markdown(warehouse, table.warehouse_table, [table.key])),
+        }
+        if scope.keys is None:  # where every bronze row went: known when every row is checked
+            metadata.update({"bronze_rows": rec.bronze_rows,
+                             "bronze_duplicates_in_file": rec.duplicates_in_file,
+                             "bronze_superseded_versions": rec.superseded_versions,
+                             "bronze_distinct_keys": rec.bronze_keys})
+        return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return _silver
 

@@ -1,6 +1,8 @@
 """Asset checks of the silver layer, all computed in the warehouse (counts + small samples).
 
-Run with each materialization (``check_specs`` of the asset, see ``assets.py``):
+Run with each materialization (``check_specs`` of the asset, see ``assets.py``), on the rows
+of the keys changed since the table's checks last all passed (:class:`Scope`; every row after
+a full refresh):
 - ``pandera_schema`` (blocking): the silver Pandera schema compiled to SQL: columns and
   types, non-null and unique keys, enum sets, ranges and patterns;
 - ``reconciles_with_bronze`` (blocking): distinct bronze keys = silver rows + rejects, so
@@ -26,6 +28,7 @@ import dagster as dg
 from ecommerce_assets import table_checks
 from ecommerce_assets.automation import WAREHOUSE_POOL
 from ecommerce_assets.quality import literal, sample_rows
+from ecommerce_assets.silver.refresh import unchecked_table
 from ecommerce_assets.silver.spec import (
     DATASETS,
     REFERENCES,
@@ -59,8 +62,47 @@ def check_specs(table: SilverTable) -> list[dg.AssetCheckSpec]:
     return specs
 
 
-def schema_result(warehouse: Warehouse, table: SilverTable) -> dg.AssetCheckResult:
-    return table_checks.schema_result(warehouse, table.warehouse_table, table.schema)
+@dataclass(frozen=True)
+class Scope:
+    """The rows the checks of one refresh read: the keys in the table's unchecked-keys table
+    (filled by the refresh, emptied when every check passes; see ``silver/refresh.py``).
+    Rows outside it are as they were when the checks last passed on them."""
+
+    table: SilverTable
+    keys: int | None  # keys in scope; None: every row
+
+    def where(self, column: str | None = None) -> str:
+        """BigQuery predicate on ``column`` (default the table's key) selecting the scope."""
+        column = column or self.table.key
+        if self.keys is None:
+            return "TRUE"
+        if not self.keys:
+            return "FALSE"
+        return (f"{column} IN (SELECT {self.table.key} FROM {unchecked_table(self.table)} "
+                f"WHERE {self.table.key} IS NOT NULL)")
+
+    def describe(self) -> str:
+        return ("every row" if self.keys is None else
+                f"the rows of {self.keys} key(s) changed since the checks last passed")
+
+
+def check_scope(warehouse: Warehouse, table: SilverTable) -> Scope:
+    if not warehouse.table_exists(unchecked_table(table)):
+        return Scope(table, None)
+    row = counts(warehouse, f"SELECT COUNT(*) AS n, COUNTIF({table.key} IS NULL) AS every_row "
+                            f"FROM {unchecked_table(table)}")
+    return Scope(table, None if row["every_row"] else row["n"])
+
+
+def clear_scope(warehouse: Warehouse, table: SilverTable) -> None:
+    """After every check passed: the changed rows are checked."""
+    warehouse.execute(warehouse.transpile(f"DELETE FROM {unchecked_table(table)} WHERE TRUE"))
+
+
+def schema_result(warehouse: Warehouse, table: SilverTable,
+                  scope: Scope | None = None) -> dg.AssetCheckResult:
+    return table_checks.schema_result(warehouse, table.warehouse_table, table.schema,
+                                      scope.where() if scope else "TRUE")
 
 
 @dataclass(frozen=True)
@@ -79,17 +121,21 @@ class Reconciliation:
         return self.bronze_keys - self.silver_rows - self.rejected
 
 
-def reconcile(warehouse: Warehouse, table: SilverTable) -> Reconciliation:
+def reconcile(warehouse: Warehouse, table: SilverTable,
+              scope: Scope | None = None) -> Reconciliation:
+    """Where the bronze rows of the keys in ``scope`` (default: all) went."""
     bronze = f"{DATASETS['bronze']}.{table.name}"
+    where = scope.where() if scope else "TRUE"
+    rejects = scope.where("record_key") if scope else "TRUE"
     # One GROUP BY key: a single hash aggregate, however many figures come out of it.
     row = counts(warehouse, f"""
         SELECT COUNT(*) AS bronze_keys, SUM(n) AS bronze_rows,
                SUM(duplicates) AS duplicates_in_file, COUNTIF(n > duplicates) AS kept_keys,
-               (SELECT COUNT(*) FROM {table.warehouse_table}) AS silver_rows,
+               (SELECT COUNT(*) FROM {table.warehouse_table} WHERE {where}) AS silver_rows,
                (SELECT COUNT(*) FROM {REJECTS_TABLE}
-                WHERE table_name = {literal(table.name)}) AS rejected
+                WHERE table_name = {literal(table.name)} AND {rejects}) AS rejected
         FROM (SELECT {table.key}, COUNT(*) AS n, COUNTIF(is_duplicate_in_file) AS duplicates
-              FROM {bronze} GROUP BY {table.key})""")
+              FROM {bronze} WHERE {where} GROUP BY {table.key})""")
     return Reconciliation(
         bronze_rows=row["bronze_rows"], duplicates_in_file=row["duplicates_in_file"],
         superseded_versions=row["bronze_rows"] - row["duplicates_in_file"] - row["kept_keys"],
@@ -97,14 +143,15 @@ def reconcile(warehouse: Warehouse, table: SilverTable) -> Reconciliation:
         rejected=row["rejected"])
 
 
-def reconcile_result(warehouse: Warehouse, table: SilverTable,
-                     rec: Reconciliation) -> dg.AssetCheckResult:
+def reconcile_result(warehouse: Warehouse, table: SilverTable, rec: Reconciliation,
+                     scope: Scope | None = None) -> dg.AssetCheckResult:
     metadata: dict = {"bronze_keys": rec.bronze_keys, "silver_rows": rec.silver_rows,
                       "rejected": rec.rejected, "unexplained": rec.unexplained}
     if rec.unexplained:  # name a few keys that are in bronze but neither in silver nor rejects
         k = table.key
         metadata["missing_sample"] = dg.MetadataValue.json(sample_rows(
             warehouse, f"{DATASETS['bronze']}.{table.name} AS b",
+            f"{scope.where(f'b.{k}') if scope else 'TRUE'} AND "
             f"b.{k} NOT IN (SELECT {k} FROM {table.warehouse_table}) AND b.{k} NOT IN "
             f"(SELECT record_key FROM {REJECTS_TABLE} WHERE table_name = "
             f"{literal(table.name)})", SAMPLE_SIZE, f"DISTINCT b.{k}"))
@@ -112,15 +159,18 @@ def reconcile_result(warehouse: Warehouse, table: SilverTable,
                                severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
 
 
-def rule_result(warehouse: Warehouse, table: SilverTable, rule: Rule) -> dg.AssetCheckResult:
-    return table_checks.rule_result(warehouse, table.warehouse_table, rule)
+def rule_result(warehouse: Warehouse, table: SilverTable, rule: Rule,
+                scope: Scope | None = None) -> dg.AssetCheckResult:
+    return table_checks.rule_result(warehouse, table.warehouse_table, rule,
+                                    scope.where() if scope else "TRUE")
 
 
-def materialization_checks(warehouse: Warehouse, table: SilverTable,
-                           rec: Reconciliation) -> list[dg.AssetCheckResult]:
+def materialization_checks(warehouse: Warehouse, table: SilverTable, rec: Reconciliation,
+                           scope: Scope | None = None) -> list[dg.AssetCheckResult]:
     """Results for every spec of :func:`check_specs`, in the same order."""
-    return [schema_result(warehouse, table), reconcile_result(warehouse, table, rec),
-            *(rule_result(warehouse, table, r) for r in table.rules)]
+    return [schema_result(warehouse, table, scope),
+            reconcile_result(warehouse, table, rec, scope),
+            *(rule_result(warehouse, table, r, scope) for r in table.rules)]
 
 
 def orphans(warehouse: Warehouse, ref: Reference) -> dict:

@@ -28,6 +28,12 @@ recomputed too.
 
 When no landing day (and no lookup) changed, nothing runs: the refresh is ``unchanged``.
 
+**What the checks read.** Each refresh adds the keys it recomputed to
+``ops.silver_unchecked_<table>`` in its transaction (a full refresh: one NULL row, "every
+row"); the asset's checks read the rows of those keys and empty the table once every check
+passes. So a landing's checks read what it changed, not the whole table, and rows a check
+failed on, or that a killed step never checked, stay in scope until the checks pass.
+
 **Full refresh** (asked for, a first build, a changed table schema or a changed SQL
 definition): every row from the whole SELECT, and the watermarks and lookups written anew.
 """
@@ -130,6 +136,11 @@ def keys_table(table: SilverTable) -> str:
     return f"{DATASETS['ops']}.silver_keys_{table.name}"
 
 
+def unchecked_table(table: SilverTable) -> str:
+    """The keys changed since the table's checks last all passed (a NULL key: every row)."""
+    return f"{DATASETS['ops']}.silver_unchecked_{table.name}"
+
+
 def stage_table(table: SilverTable) -> str:
     """Scratch table: the recomputed rows of those keys, reject reason included."""
     return f"{DATASETS['ops']}.silver_stage_{table.name}"
@@ -182,6 +193,7 @@ def _ddl(table: SilverTable, mode: str, rebuild: bool, datasets: Datasets) -> li
     stage = (f"SELECT * FROM (\n{table.select_sql(datasets)}\n) WHERE FALSE")
     create = "CREATE OR REPLACE TABLE" if mode == FULL else "CREATE TABLE IF NOT EXISTS"
     statements += [f"CREATE TABLE IF NOT EXISTS {keys_table(table)} ({table.key} INT64)",
+                   f"CREATE TABLE IF NOT EXISTS {unchecked_table(table)} ({table.key} INT64)",
                    f"{create} {stage_table(table)} AS\n{stage}"]
     return statements
 
@@ -212,7 +224,9 @@ def refresh_statements(table: SilverTable, datasets: Datasets = None, *,
     ]
     if table.can_reject:
         statements.append(_insert_rejects(table, f"(\n{select}\n)"))
-    return statements + _bookkeeping(table, datasets)
+    return [*statements, f"DELETE FROM {unchecked_table(table)} WHERE TRUE",
+            f"INSERT INTO {unchecked_table(table)} ({table.key}) VALUES (NULL)",
+            *_bookkeeping(table, datasets)]
 
 
 def _changed_keys(table: SilverTable, datasets: Datasets) -> str:
@@ -251,6 +265,7 @@ def incremental_statements(table: SilverTable, datasets: Datasets = None) -> lis
         *_ddl(table, INCREMENTAL, False, datasets),
         f"DELETE FROM {keys} WHERE TRUE",  # left empty by the last refresh, unless it failed
         _changed_keys(table, datasets),
+        f"INSERT INTO {unchecked_table(table)} ({key}) SELECT {key} FROM {keys}",
         f"DELETE FROM {stage} WHERE TRUE",
         f"INSERT INTO {stage}\n{table.select_sql(datasets, keys_table=keys)}",
         f"MERGE {silver} AS t\nUSING {kept} AS s\nON t.{key} = s.{key}\n"
