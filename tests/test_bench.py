@@ -71,7 +71,7 @@ def test_quick_bench_rewrites_its_section_with_numbers(tmp_path: Path) -> None:
         assert all(len(row) == width for row in table), table
         assert set(table[1][0]) <= {"-"}  # the header's separator line
     end_to_end, scaling, _ = tables
-    assert [row[0] for row in end_to_end[2:]] == ["bronze", "silver", "gold", "**total**",
+    assert [row[0] for row in end_to_end[2:]] == ["bronze", "silver + gold", "**total**",
                                                   "peak RSS"]
     ratios = [row[-1] for row in end_to_end[2:]] + [scaling[2][5]]
     assert all(NUMBER_X.match(r) for r in ratios), ratios
@@ -79,11 +79,15 @@ def test_quick_bench_rewrites_its_section_with_numbers(tmp_path: Path) -> None:
 
     results = json.loads(raw.read_text())
     (scale,) = results["scales"]
-    assert [run["layer"] for run in scale["layers"]] == ["bronze", "silver", "gold"]
-    for run in scale["layers"]:
+    # As the sensor and automation run it: bronze, then silver and gold in one run.
+    assert [run["layers"] for run in scale["runs"]] == [["bronze"], ["silver", "gold"]]
+    for run in scale["runs"]:
         assert run["status"] == "SUCCESS"
-        # Steps run inside the process, so they take less than its wall time.
+        # Steps run inside the process, so they take less than its wall time; each layer of
+        # the run had steps.
         assert 0 < run["steps_s"] < run["wall_s"]
+        assert set(run["steps_by_layer"]) == set(run["layers"])
+        assert all(v > 0 for v in run["steps_by_layer"].values())
         assert run["peak_rss_mb"] > 50
     floor = scale["floor"]
     assert set(floor["seconds"]) == {"bronze", "silver", "gold"}

@@ -95,8 +95,11 @@ def check_scope(warehouse: Warehouse, table: SilverTable) -> Scope:
 
 
 def clear_scope(warehouse: Warehouse, table: SilverTable) -> None:
-    """After every check passed: the changed rows are checked."""
-    warehouse.execute(warehouse.transpile(f"DELETE FROM {unchecked_table(table)} WHERE TRUE"))
+    """After every check passed: the changed rows are checked. (A table refreshed by no
+    statement since this came in has no unchecked-keys table yet.)"""
+    if warehouse.table_exists(unchecked_table(table)):
+        warehouse.execute(warehouse.transpile(
+            f"DELETE FROM {unchecked_table(table)} WHERE TRUE"))
 
 
 def schema_result(warehouse: Warehouse, table: SilverTable,
