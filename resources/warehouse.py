@@ -13,6 +13,7 @@ import contextlib
 import functools
 import importlib.metadata
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -109,12 +110,34 @@ class Warehouse(dg.ConfigurableResource):
             [PartitionWrite(table, {partition_column: partition_value}, data)])[0]
 
 
+# A date literal ('2026-11-22'): gold's reporting date and its cut-offs change every day
+# while the SQL around them does not.
+_DATE_LITERAL = re.compile(r"'(\d{4}-\d{2}-\d{2})'")
+_DATE_SLOT = "'ecommerce-date-{}'"
+
+
 @functools.lru_cache(maxsize=512)
 def transpile_cached(sql: str, dialect: str) -> str:
     """``sql`` (BigQuery) transpiled by sqlglot, cached in the process and on disk under
     ``ECOMMERCE_HOME/cache/transpile/`` by the SQL, the dialect and sqlglot's version: every
     run process transpiles the same statements (the address SQL alone takes about a second),
-    while the SQL changes only with the code."""
+    while the SQL changes only with the code. Date literals are cut out before the lookup
+    and put back after (sqlglot carries a string literal through unchanged; where it did not,
+    the SQL is transpiled as it is), so a new reporting date finds its statements cached."""
+    dates = _DATE_LITERAL.findall(sql)
+    if not dates:
+        return _transpile_text(sql, dialect)
+    slots = iter(range(len(dates)))
+    out = _transpile_text(_DATE_LITERAL.sub(lambda _: _DATE_SLOT.format(next(slots)), sql),
+                          dialect)
+    for i, date in enumerate(dates):
+        if out.count(_DATE_SLOT.format(i)) != 1:
+            return _transpile_text(sql, dialect)
+        out = out.replace(_DATE_SLOT.format(i), f"'{date}'")
+    return out
+
+
+def _transpile_text(sql: str, dialect: str) -> str:
     version = importlib.metadata.version("sqlglot")  # without importing sqlglot
 
     def transpile() -> str:

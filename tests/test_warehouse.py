@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import textwrap
@@ -232,3 +233,37 @@ def test_a_session_opens_the_file_once_for_every_operation_inside(tmp_path: Path
             assert wh.query_arrow("SELECT x FROM t").to_pylist() == [{"x": 1}]
         assert subprocess.run(probe, capture_output=True).returncode != 0  # held
     assert subprocess.run(probe, capture_output=True).returncode == 0  # released
+
+
+def test_a_new_reporting_date_finds_its_statements_transpiled(ecommerce_home: Path) -> None:
+    """Date literals are cut out of the transpile cache's key and put back: every statement
+    gold runs transpiles to exactly what sqlglot gives for it, on any date, and the
+    statements of the next day find the first day's cache entries."""
+    import sqlglot
+
+    from ecommerce_assets.gold.refresh import FULL, INCREMENTAL, KEYED, Plan, keyed_statements
+    from ecommerce_assets.gold.spec import GOLD_TABLES
+    from resources.warehouse import transpile_cached
+
+    def statements(day: dt.date) -> list[str]:
+        out = []
+        for table in GOLD_TABLES.values():
+            out.append(table.select_sql(as_of=day))
+            if table.name in KEYED:
+                for mode, before in ((FULL, None), (INCREMENTAL, None),
+                                     (INCREMENTAL, day - dt.timedelta(days=1))):
+                    out += keyed_statements(table, day, Plan(mode, False, "", "d", before))
+        return out
+
+    cache = ecommerce_home / "cache" / "transpile"
+    first, second = statements(dt.date(2026, 11, 21)), statements(dt.date(2026, 12, 2))
+    assert any("'2026-11-21'" in s for s in first)
+    for sql in first:
+        assert transpile_cached(sql, "duckdb") == sqlglot.transpile(
+            sql, read="bigquery", write="duckdb")[0]
+    entries = len(list(cache.glob("*.sql")))
+    transpile_cached.cache_clear()  # as the next day's run process
+    for sql in second:
+        assert transpile_cached(sql, "duckdb") == sqlglot.transpile(
+            sql, read="bigquery", write="duckdb")[0]
+    assert len(list(cache.glob("*.sql"))) == entries  # no statement transpiled again
