@@ -159,9 +159,9 @@ def _incremental(s: dict) -> list[str]:
     ]
     if nxt := s.get("incremental_next"):
         rows += [
-            "The first landing after a build also transpiles the incremental statements for "
-            "DuckDB, once per SQL text (cached on disk). The next 1% day, as every later "
-            "landing runs:",
+            "The next 1% day, as every later landing runs (the first landing after a build "
+            "also fills the transpile cache with the incremental statements; this one finds "
+            "them there, and has one more day of history):",
             "",
             "| run | steps | process wall |",
             "|---|---|---|",
