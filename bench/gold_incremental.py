@@ -42,10 +42,10 @@ if layer == "silver":
     from ecommerce_assets.silver.assets import silver_definitions as defs
     config, tags = None, {}
 else:
-    from ecommerce_assets.gold.assets import AS_OF_TAG, gold_definitions as defs
-    from ecommerce_assets.gold.spec import GOLD_TABLES
-    config = {"ops": {f"gold__{n}": {"config": {"full_refresh": True}} for n in GOLD_TABLES}}
-    config, tags = (config if full else None), {AS_OF_TAG: as_of}
+    from ecommerce_assets.gold.assets import AS_OF_TAG, gold_run_config
+    from ecommerce_assets.gold.assets import gold_definitions as defs
+    config = gold_run_config(full_refresh=True) if full else None
+    tags = {AS_OF_TAG: as_of}
 started = time.perf_counter()
 result = dg.materialize(defs, resources=local_resources(), run_config=config, tags=tags)
 wall = time.perf_counter() - started

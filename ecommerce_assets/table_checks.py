@@ -21,6 +21,14 @@ def counts(warehouse: Warehouse, sql: str) -> dict[str, int]:
     return {k: int(v or 0) for k, v in row.items()}
 
 
+def for_asset(results: list[dg.AssetCheckResult], key: dg.AssetKey,
+              selected: set[dg.AssetCheckKey]) -> list[dg.AssetCheckResult]:
+    """The ``results`` of asset ``key`` that the run selected (a run may materialize an asset
+    without its checks), each naming its asset: a step of several assets must say which."""
+    return [r._replace(asset_key=key) for r in results
+            if dg.AssetCheckKey(key, r.check_name) in selected]
+
+
 def schema_spec(key: dg.AssetKey, layer: str) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         SCHEMA_CHECK, asset=key, blocking=True,

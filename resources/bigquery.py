@@ -44,7 +44,7 @@ from pydantic import PrivateAttr
 
 from resources.keys import validate_identifier
 from resources.settings import WAREHOUSE_SCHEMAS
-from resources.warehouse import ArrowLike, DataLike, PartitionWrite, Warehouse
+from resources.warehouse import CURRENT_ASSET, ArrowLike, DataLike, PartitionWrite, Warehouse
 
 STAGE_EXPIRY = dt.timedelta(days=1)
 DDL_ROOT = Path(__file__).resolve().parents[1] / "sql" / "ddl"
@@ -219,7 +219,8 @@ class BigQueryWarehouse(Warehouse):
         context = _current_context()
         if context is not None:
             labels["ecommerce-run"] = label_value(context.run.run_id)
-            keys = sorted(context.selected_asset_keys) if context.has_assets_def else []
+            keys = ([CURRENT_ASSET.get()] if CURRENT_ASSET.get() else
+                    sorted(context.selected_asset_keys) if context.has_assets_def else [])
             name = keys[0].to_user_string() if len(keys) == 1 else context.op_def.name
             labels["ecommerce-asset"] = label_value(name.replace("/", "__"))
         if asset and "ecommerce-asset" not in labels:
@@ -228,7 +229,9 @@ class BigQueryWarehouse(Warehouse):
 
     def _record(self, job: Any) -> None:
         context = _current_context()
-        step = (context.run.run_id, context.op_def.name) if context is not None else None
+        asset = CURRENT_ASSET.get()  # the asset of a multi-asset step that said which
+        step = ((context.run.run_id, context.op_def.name, asset) if context is not None
+                else None)
         self._jobs.append({
             "job_id": job.job_id, "kind": job.job_type,
             "bytes_processed": int(getattr(job, "total_bytes_processed", 0) or 0),
@@ -245,7 +248,7 @@ class BigQueryWarehouse(Warehouse):
                         [j["job_id"] for j in mine if j["job_id"]]),
                     "bigquery/bytes_processed": sum(j["bytes_processed"] for j in mine),
                     "bigquery/bytes_billed": sum(j["bytes_billed"] for j in mine)}
-        for key in context.selected_asset_keys:
+        for key in [asset] if asset else context.selected_asset_keys:
             with contextlib.suppress(Exception):  # a report, never a failure of the step
                 context.add_asset_metadata(metadata, asset_key=key)
 

@@ -10,6 +10,7 @@ data's type) in the load's own transaction, so a new input column needs no manua
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import importlib.metadata
 import os
@@ -74,6 +75,16 @@ class Warehouse(dg.ConfigurableResource):
         step's dozen queries open the file once); a no-op elsewhere."""
         yield
 
+    @contextlib.contextmanager
+    def attributed_to(self, asset: dg.AssetKey) -> Iterator[None]:
+        """Operations inside work for ``asset`` (a step that materializes several assets
+        says which): BigQuery labels their jobs and reports their cost on that asset."""
+        token = CURRENT_ASSET.set(asset)
+        try:
+            yield
+        finally:
+            CURRENT_ASSET.reset(token)
+
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         raise NotImplementedError
 
@@ -109,6 +120,10 @@ class Warehouse(dg.ConfigurableResource):
         return self.replace_partitions(
             [PartitionWrite(table, {partition_column: partition_value}, data)])[0]
 
+
+# The asset a multi-asset step is working on (Warehouse.attributed_to), if it says.
+CURRENT_ASSET: contextvars.ContextVar[dg.AssetKey | None] = contextvars.ContextVar(
+    "ecommerce_current_asset", default=None)
 
 # A date literal ('2026-11-22'): gold's reporting date and its cut-offs change every day
 # while the SQL around them does not.

@@ -157,7 +157,7 @@ def test_rematerializing_a_day_is_idempotent(materialized, landed) -> None:
     resources, _ = materialized
     before = query(resources, "SELECT landing_date, count(*) AS n FROM bronze.events "
                               "GROUP BY ALL ORDER BY ALL")
-    result = dg.materialize([a for a in bronze_assets if a.key.path[1] == "events"],
+    result = dg.materialize(bronze_assets, selection=[dg.AssetKey(["bronze", "events"])],
                             resources=resources, partition_key=DIRTY_DAYS[0].isoformat())
     assert result.success
     after = query(resources, "SELECT landing_date, count(*) AS n FROM bronze.events "

@@ -17,9 +17,8 @@ import dagster as dg
 import pytest
 
 from ecommerce_assets.bronze import ingest
-from ecommerce_assets.bronze.assets import REINGEST_REASON, bronze_asset
+from ecommerce_assets.bronze.assets import REINGEST_REASON, bronze_assets
 from ecommerce_assets.bronze.ingest import Buckets, current_registry_sql
-from ecommerce_assets.bronze.spec import BRONZE_TABLES
 from ecommerce_assets.inbox_rejects import UNROUTED_PREFIX, inbox_rejects
 from resources import settings
 from resources.deployment import local_resources
@@ -220,25 +219,25 @@ def test_the_asset_reports_stale_days_and_does_not_warn_on_vanished(
     """Through Dagster: a re-ingest that leaves a skip stale logs an AssetObservation with
     REINGEST_REASON for the skipping day; a vanished object does not fail the warning check."""
     later = DAY + dt.timedelta(days=1)
-    asset = bronze_asset(BRONZE_TABLES["products"])
+    products = dg.AssetKey(["bronze", "products"])
     resources = local_resources()
     env.put("x.csv", product(1, "shared"))
     env.put("y.csv", product(1, "shared"), day=later)
     gone = env.put("gone.csv", product(2))
     with dg.instance_for_test() as instance:
         for day in (DAY, later):
-            assert dg.materialize([asset], resources=resources, instance=instance,
+            assert dg.materialize(bronze_assets, selection=[products], resources=resources, instance=instance,
                                   partition_key=day.isoformat()).success
         env.put("x.csv", product(1, "changed"))
         delete_once_listed(monkeypatch, env, gone)
-        result = dg.materialize([asset], resources=resources, instance=instance,
+        result = dg.materialize(bronze_assets, selection=[products], resources=resources, instance=instance,
                                 partition_key=DAY.isoformat())
         assert result.success
         (check,) = [c for c in result.get_asset_check_evaluations()
                     if c.check_name == "quarantine_rate"]
         assert check.passed
         records = instance.fetch_observations(
-            dg.AssetRecordsFilter(asset_key=asset.key), limit=10).records
+            dg.AssetRecordsFilter(asset_key=products), limit=10).records
         observed = [(r.partition_key, r.asset_observation.metadata[REINGEST_REASON].value)
                     for r in records]
         assert [p for p, _ in observed] == [later.isoformat()]
@@ -271,23 +270,23 @@ def test_a_range_run_ingests_its_own_stale_day_again(env: Env) -> None:
     ingests Q again itself: an observation would look served by this run's own
     materialization of Q."""
     later = DAY + dt.timedelta(days=1)
-    asset = bronze_asset(BRONZE_TABLES["products"])
+    products = dg.AssetKey(["bronze", "products"])
     resources = local_resources()
     env.put("x.csv", product(1, "shared"), day=later)
     env.put("y.csv", product(1, "shared"))
     with dg.instance_for_test() as instance:
         for day in (later, DAY):
-            assert dg.materialize([asset], resources=resources, instance=instance,
+            assert dg.materialize(bronze_assets, selection=[products], resources=resources, instance=instance,
                                   partition_key=day.isoformat()).success
         assert env.rows("SELECT count(*) AS n FROM bronze.products "
                         f"WHERE landing_date = '{DAY}'") == [{"n": 0}]  # y skipped
         env.put("x.csv", product(1, "changed"), day=later)
-        result = dg.materialize([asset], resources=resources, instance=instance, tags={
+        result = dg.materialize(bronze_assets, selection=[products], resources=resources, instance=instance, tags={
             "dagster/asset_partition_range_start": DAY.isoformat(),
             "dagster/asset_partition_range_end": later.isoformat()})
         assert result.success
         assert instance.fetch_observations(
-            dg.AssetRecordsFilter(asset_key=asset.key), limit=10).records == []
+            dg.AssetRecordsFilter(asset_key=products), limit=10).records == []
     current = env.rows(f"SELECT object_key, status FROM {current_registry_sql()} AS c "
                        "ORDER BY object_key")
     assert {r["object_key"].rsplit("/", 1)[-1]: r["status"] for r in current} == {

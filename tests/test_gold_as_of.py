@@ -22,7 +22,7 @@ from ecommerce_assets.gold.spec import GOLD_TABLES
 from resources.addresses import UspsAddressStandardizer
 from resources.fx_rates import StaticFxRates
 from resources.warehouse import DuckDBWarehouse
-from tests.test_gold_metrics import AS_OF_OPS, ITEMS, ORDERS, rows, silver_rows, ts
+from tests.test_gold_metrics import AS_OF_TABLES, ITEMS, ORDERS, rows, silver_rows, ts
 
 BACK_DATED = dt.date(2026, 1, 12)  # after order 1 and 6 (2026-01-10), before the others
 
@@ -65,7 +65,7 @@ def test_every_check_passes_on_a_back_dated_report(back_dated) -> None:
     as_of = {e.asset_key.path[-1]: e.step_materialization_data.materialization.metadata.get(
         "as_of") for e in result.get_asset_materialization_events()}
     assert {t: v.value for t, v in as_of.items() if v} == dict.fromkeys(
-        [op.removeprefix("gold__") for op in AS_OF_OPS], BACK_DATED.isoformat())
+        AS_OF_TABLES, BACK_DATED.isoformat())
     checks = {(c.asset_key.path[1], c.check_name): c.passed
               for c in result.get_asset_check_evaluations()}
     assert checks[("customer_metrics", "recency_not_negative")] is True

@@ -153,13 +153,14 @@ def test_the_heatmap_shows_every_cohort(gold_run, generated_silver: GeneratedSil
 
 def test_asset_definitions(gold_run) -> None:
     _, result = gold_run
-    assert {a.key.path[1] for a in gold_assets} == {"fx_rates", *GOLD_TABLES}
+    keys = [(asset, key) for asset in gold_assets for key in asset.keys]
+    assert {key.path[1] for _, key in keys} == {"fx_rates", *GOLD_TABLES}
     events = {e.asset_key.path[1]: e.step_materialization_data.materialization.metadata
               for e in result.get_asset_materialization_events()}
-    for asset in gold_assets:
-        spec = asset.specs_by_key[asset.key]
-        name = asset.key.path[1]
-        assert asset.key.path[0] == "gold" and spec.group_name == "gold"
+    for asset, key in keys:
+        spec = asset.specs_by_key[key]
+        name = key.path[1]
+        assert key.path[0] == "gold" and spec.group_name == "gold"
         assert spec.automation_condition.get_label() == "refresh_on_upstream_change"
         assert asset.op.pool == WAREHOUSE_POOL
         assert "duckdb" in spec.kinds

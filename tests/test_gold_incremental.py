@@ -23,7 +23,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ecommerce_assets.gold.assets import AS_OF_TAG, gold_definitions
+from ecommerce_assets.gold.assets import AS_OF_TAG, gold_definitions, gold_run_config
 from ecommerce_assets.gold.refresh import FULL, INCREMENTAL, KEYED, UNCHANGED
 from ecommerce_assets.gold.spec import GOLD_TABLES
 from resources.deployment import build_resources
@@ -56,10 +56,10 @@ def gold_rows(resources: dict, name: str, source: str | None = None) -> list[dic
 def materialize_gold(resources: dict, as_of: dt.date = AS_OF,
                      full_refresh: bool = False) -> dict[str, str]:
     """Every gold asset and check in one run; name -> refresh mode."""
-    config = {"ops": {f"gold__{n}": {"config": {"full_refresh": True}} for n in GOLD_TABLES}}
     result = dg.materialize(gold_definitions, resources=resources,
                             tags={AS_OF_TAG: as_of.isoformat()},
-                            run_config=config if full_refresh else None)
+                            run_config=gold_run_config(full_refresh=True) if full_refresh
+                            else None)
     assert result.success
     failed = [(c.asset_key.path[-1], c.check_name)
               for c in result.get_asset_check_evaluations() if not c.passed]

@@ -18,15 +18,20 @@ import dagster as dg
 import pyarrow as pa
 import pytest
 
-from ecommerce_assets.gold.assets import HEATMAP_FILE, gold_assets, gold_definitions
+from ecommerce_assets.gold.assets import (
+    HEATMAP_FILE,
+    gold_assets,
+    gold_definitions,
+    gold_run_config,
+)
 from resources.addresses import UspsAddressStandardizer
 from resources.fx_rates import StaticFxRates
 from resources.warehouse import DuckDBWarehouse
 
 AS_OF = dt.date(2026, 6, 30)
-# The gold assets taking as_of (every table but fx_rates: as_of is their cut-off).
-AS_OF_OPS = [f"gold__{t}" for t in ("orders_enriched", "customer_metrics", "product_performance",
-                                    "daily_sales", "users_enriched", "cohort_retention")]
+# The gold tables taking as_of (every table but fx_rates: as_of is their cut-off).
+AS_OF_TABLES = ["orders_enriched", "customer_metrics", "product_performance", "daily_sales",
+                "users_enriched", "cohort_retention"]
 EUR = 1.08
 
 
@@ -126,12 +131,11 @@ def gold(empty_bronze: DuckDBWarehouse, tmp_path_factory: pytest.TempPathFactory
         wh.load_table(f"silver.{table}", pa.Table.from_pylist(rows), mode="append")
     resources = {"warehouse": wh, "fx_rates": StaticFxRates(),
                  "address_standardizer": UspsAddressStandardizer()}
-    config = {"config": {"as_of": AS_OF.isoformat()}}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ECOMMERCE_HOME", str(work / "home"))
         mp.delenv("ECOMMERCE_AS_OF", raising=False)
         result = dg.materialize(gold_definitions, resources=resources,
-                                run_config={"ops": {op: config for op in AS_OF_OPS}})
+                                run_config=gold_run_config(as_of=AS_OF))
     assert result.success
     return wh, result, work / "home"
 
@@ -325,13 +329,13 @@ def test_as_of_comes_from_the_environment_then_the_run_date(
         gold, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     wh, _, _ = gold
     monkeypatch.setenv("ECOMMERCE_HOME", str(tmp_path))
-    customer_metrics = [a for a in gold_assets if a.key == dg.AssetKey(["gold",
-                                                                        "customer_metrics"])]
+    customer_metrics = [dg.AssetKey(["gold", "customer_metrics"])]
+    resources = {"warehouse": wh, "address_standardizer": UspsAddressStandardizer()}
     monkeypatch.setenv("ECOMMERCE_AS_OF", "2026-07-30")
-    run = dg.materialize(customer_metrics, resources={"warehouse": wh})
+    run = dg.materialize(gold_assets, selection=customer_metrics, resources=resources)
     assert rows(wh, "customer_metrics", "user_id")[1]["days_since_last_order"] == 71
     monkeypatch.delenv("ECOMMERCE_AS_OF")
-    run = dg.materialize(customer_metrics, resources={"warehouse": wh})
+    run = dg.materialize(gold_assets, selection=customer_metrics, resources=resources)
     (event,) = run.get_asset_materialization_events()
     today = dt.datetime.now(dt.UTC).date()
     assert event.step_materialization_data.materialization.metadata["as_of"].value in {

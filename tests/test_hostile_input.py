@@ -107,13 +107,13 @@ def test_broken_utf16_is_rejected_with_a_reason(env: Env) -> None:
 # --- additive schema evolution -----------------------------------------------------------
 
 DAY2 = DAY + dt.timedelta(days=1)
+PRODUCTS = dg.AssetKey(["bronze", "products"])
 
 
 def materialize_products(day: dt.date) -> dg.ExecuteInProcessResult:
     from ecommerce_assets.bronze.assets import bronze_assets
 
-    products = [a for a in bronze_assets if a.key == dg.AssetKey(["bronze", "products"])]
-    return dg.materialize(products, resources=build_resources("local"),
+    return dg.materialize(bronze_assets, selection=[PRODUCTS], resources=build_resources("local"),
                           partition_key=day.isoformat())
 
 
@@ -157,7 +157,9 @@ def test_schema_drift_adds_columns_warns_and_silver_still_refreshes(env: Env) ->
     assert columns["loyalty_tier"] == columns["order"] == "VARCHAR"
     assert "2nd_choice" not in columns
 
-    materialization = second.asset_materializations_for_node("bronze__products")[0]
+    (materialization,) = [e.step_materialization_data.materialization
+                          for e in second.get_asset_materialization_events()
+                          if e.asset_key == PRODUCTS]
     schema = materialization.metadata["dagster/column_schema"].schema
     added = {c.name: c for c in schema.columns if c.name in ("loyalty_tier", "order")}
     assert added["loyalty_tier"].type == "string"

@@ -61,14 +61,15 @@ def automation_ticks_after(instance: dg.DagsterInstance, after: float) -> int:
 
 
 def test_bronze_says_which_landings_bring_new_row_versions(ecommerce_home: Path) -> None:
-    orders = [a for a in bronze_assets if a.key.path[-1] == "orders"]
+    orders = [dg.AssetKey(["bronze", "orders"])]
     resources = build_resources("local")
     day = dt.date(2026, 11, 20)
     sample = SAMPLE.read_text()
 
     def ingest() -> tuple[str, int, bool]:
         with dg.instance_for_test() as instance:
-            result = dg.materialize(orders, resources=resources, instance=instance,
+            result = dg.materialize(bronze_assets, selection=orders, resources=resources,
+                                    instance=instance,
                                     partition_key=day.isoformat())
             tags = instance.get_run_by_id(result.run_id).tags
         (event,) = result.get_asset_materialization_events()

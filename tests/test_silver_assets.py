@@ -116,9 +116,9 @@ def test_standardized_values_and_types(silver_run) -> None:
 
 def test_asset_definitions(silver_run) -> None:
     _, result = silver_run
-    assert len(silver_assets) == 7
-    for asset in silver_assets:
-        (key,) = asset.keys
+    keys = [(asset, key) for asset in silver_assets for key in asset.keys]
+    assert len(keys) == 7
+    for asset, key in keys:
         spec = asset.specs_by_key[key]
         name = key.path[1]
         assert key.path[0] == "silver" and spec.group_name == "silver"

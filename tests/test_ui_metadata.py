@@ -111,14 +111,15 @@ def test_a_rejected_object_is_named_with_its_whole_reason(ecommerce_home: Path) 
     resources = build_resources("local")
     resources["inbox_store"].write_bytes(key, b"not a landing file\n")
     instance = dg.DagsterInstance.ephemeral()
-    orders = next(a for a in bronze_assets if a.key == dg.AssetKey(["bronze", "orders"]))
-    result = dg.materialize([orders], resources=resources, partition_key=day.isoformat(),
+    orders = dg.AssetKey(["bronze", "orders"])
+    result = dg.materialize(bronze_assets, selection=[orders], resources=resources,
+                            partition_key=day.isoformat(),
                             instance=instance)
     assert result.success
     reason = disallowed_type(key)
     assert reason and len(reason) > 60  # longer than the 40 characters a preview cell keeps
     messages = [e.user_message for e in instance.all_logs(result.run_id)]
     assert any(key in m and reason in m for m in messages), messages
-    objects = result.asset_materializations_for_node(orders.node_def.name)[0] \
-        .metadata["objects"].value
+    (objects,) = [e.step_materialization_data.materialization.metadata["objects"].value
+                  for e in result.get_asset_materialization_events() if e.asset_key == orders]
     assert key in objects and reason in objects

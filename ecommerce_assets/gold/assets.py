@@ -1,11 +1,14 @@
-"""The ``gold/<table>`` assets, from one factory driven by the table specs, plus ``fx_rates``.
+"""The ``gold/<table>`` assets: one multi-asset step driven by the table specs, plus
+``fx_rates``.
 
-Each SQL asset is one unpartitioned warehouse table rebuilt from silver and other gold tables
-by its SQL file. It depends on the tables its SQL reads, refreshes whenever one of them is
-updated, and runs in the warehouse pool. Tables whose SQL uses ``{as_of}`` (every one: it is
-their cut-off) take it from the run config (``as_of: YYYY-MM-DD``), else the run tag
-``ecommerce/as_of``, else ``ECOMMERCE_AS_OF``, else the UTC date the run was created, so every
-step of one run reports as of the same day.
+Each SQL asset is one unpartitioned warehouse table refreshed from silver and other gold
+tables by its SQL file. It depends on the tables its SQL reads, refreshes whenever one of
+them is updated, and runs in the warehouse pool. The step refreshes the tables a run selects
+in the order they read each other; a table that fails a blocking check stops the tables that
+read it (the step then fails, as a blocking check makes it). Tables whose SQL uses
+``{as_of}`` (every one: it is their cut-off) take it from the run config (``as_of:
+YYYY-MM-DD``, see :func:`gold_run_config`), else the run tag ``ecommerce/as_of``, else
+``ECOMMERCE_AS_OF``, else the UTC date the run was created.
 
 No ``from __future__ import annotations`` here: Dagster reads the ``context`` and ``config``
 annotations at definition time.
@@ -38,11 +41,13 @@ from ecommerce_assets.sqltables import (
     definition_metadata,
     preview_markdown,
 )
+from ecommerce_assets.table_checks import for_asset
 from resources import settings
 from resources.addresses import UspsAddressStandardizer
 from resources.warehouse import Warehouse
 
 HEATMAP_FILE = "cohort_retention_heatmap.png"
+GOLD_OP = "gold_tables"  # the step of every gold table but fx_rates
 
 
 class GoldRunConfig(dg.Config):
@@ -57,8 +62,7 @@ class GoldRunConfig(dg.Config):
                                    "silver changed (orders_enriched and the three marts)")
 
 
-# Run tag: one reporting date for every gold step of the run (a back-dated report), where
-# run config would have to name each of the six gold ops.
+# Run tag: one reporting date for the run (a back-dated report) without run config.
 AS_OF_TAG = "ecommerce/as_of"
 
 
@@ -121,51 +125,24 @@ def prefetch_reports(context: dg.AssetExecutionContext) -> None:
             PREFETCH[table.report]()
 
 
-def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
+def _check_read_order() -> None:
+    """The step refreshes GOLD_TABLES in their order: each must come after what it reads."""
+    order = list(GOLD_TABLES)
+    for table in GOLD_TABLES.values():
+        later = [t for d, t in table.reads if d == "gold" and t in GOLD_TABLES
+                 and order.index(t) > order.index(table.name)]
+        if later:
+            raise ValueError(f"gold table {table.name} reads {later}, listed after it")
+
+
+_check_read_order()
+
+
+def gold_spec(table: GoldTable) -> dg.AssetSpec:
+    """The asset of one gold table, as the UI shows it."""
     if table.report and table.report not in REPORTS:
         raise KeyError(f"{table.name}: unknown report {table.report!r} (known: {list(REPORTS)})")
-
-    def materialize(context: dg.AssetExecutionContext, as_of: dt.date | None,
-                    full_refresh: bool = False) -> dg.MaterializeResult:
-        warehouse: Warehouse = context.resources.warehouse
-        prefetch_reports(context)
-        with warehouse.session():  # one DuckDB connection for the step's queries
-            return _refresh(context, warehouse, as_of, full_refresh)
-
-    def _refresh(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                 as_of: dt.date | None, full_refresh: bool) -> dg.MaterializeResult:
-        report = refresh_table(warehouse, table, as_of=as_of, resources=context.resources,
-                               full_refresh=full_refresh)
-        context.log.info(f"{table.warehouse_table}: {report.rows} rows in "
-                         f"{report.seconds:.2f} s, {report.mode} ({report.reason})"
-                         + (f" (as of {as_of})" if as_of else ""))
-        metadata: dict = {
-            "dagster/row_count": report.rows,
-            "refresh_seconds": round(report.seconds, 3),
-            "refresh_mode": report.mode,
-            "refresh_reason": report.reason,
-            "preview": dg.MetadataValue.md(
-                preview_markdown(warehouse, table.warehouse_table, table.key_columns)),
-        }
-        if as_of:
-            metadata["as_of"] = as_of.isoformat()
-        if report.seam_rows is not None:  # the rest came from the seams' caches
-            metadata["seam_rows_computed"] = report.seam_rows
-        if table.report:
-            metadata.update(REPORTS[table.report](warehouse, table, as_of))
-        return dg.MaterializeResult(metadata=metadata,
-                                    check_results=materialization_checks(warehouse, table))
-
-    if table.uses_as_of:
-        def compute(context: dg.AssetExecutionContext,
-                    config: GoldRunConfig) -> dg.MaterializeResult:
-            return materialize(context, resolve_as_of(config.as_of, context),
-                               config.full_refresh)
-    else:
-        def compute(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-            return materialize(context, None)
-
-    return dg.asset(
+    return dg.AssetSpec(
         key=asset_key(table.name),
         group_name="gold",
         deps=[dg.AssetKey([d, t]) for d, t in table.reads if d in ("silver", "gold")],
@@ -176,21 +153,86 @@ def gold_asset(table: GoldTable) -> dg.AssetsDefinition:
                   **catalog.code_references(
                       sql=table.sql_path,
                       python=[(table.model, "Pandera model (contract)"),
-                              (gold_asset, "Asset factory"),
+                              (gold_spec, "Asset spec"),
                               (refresh_table, "Refresh"),
                               (gold_checks_module, "Checks"),
                               *([(REPORTS[table.report], "Report")] if table.report else [])])},
         tags=catalog.tags("gold", table.name),
         owners=catalog.owners("gold"),
-        check_specs=check_specs(table),
-        required_resource_keys={"warehouse", *(s.resource_key for s in table.seams)},
         automation_condition=refresh_on_upstream_change(),
-        pool=WAREHOUSE_POOL,
-        retry_policy=WAREHOUSE_RETRY,
-    )(compute)
+        skippable=True,  # not refreshed when a table it reads failed a blocking check
+    )
 
 
-gold_assets: list[dg.AssetsDefinition] = [gold_fx_rates,
-                                          *(gold_asset(t) for t in GOLD_TABLES.values())]
+# One step for the gold tables a run selects (as silver's: one open warehouse, one
+# checkpoint), in the order they read each other.
+@dg.multi_asset(
+    name=GOLD_OP,
+    specs=[gold_spec(t) for t in GOLD_TABLES.values()],
+    check_specs=[spec for t in GOLD_TABLES.values() for spec in check_specs(t)],
+    can_subset=True,
+    required_resource_keys={"warehouse", *(s.resource_key for t in GOLD_TABLES.values()
+                                           for s in t.seams)},
+    pool=WAREHOUSE_POOL,
+    retry_policy=WAREHOUSE_RETRY,
+)
+def gold_tables(context: dg.AssetExecutionContext, config: GoldRunConfig):
+    warehouse: Warehouse = context.resources.warehouse
+    as_of = resolve_as_of(config.as_of, context)
+    prefetch_reports(context)
+    blocked: set[str] = set()  # tables that failed a blocking check, and what reads them
+    with warehouse.session():  # one DuckDB connection for the step's queries
+        for table in GOLD_TABLES.values():
+            if asset_key(table.name) not in context.selected_asset_keys:
+                continue
+            if stale := sorted(t for d, t in table.reads if d == "gold" and t in blocked):
+                context.log.warning(f"{table.warehouse_table} not refreshed: {', '.join(stale)} "
+                                    "failed a blocking check")
+                blocked.add(table.name)
+                continue
+            with warehouse.attributed_to(asset_key(table.name)):
+                result = _refresh(context, warehouse, table,
+                                  as_of if table.uses_as_of else None, config.full_refresh)
+            blocking = {s.name for s in check_specs(table) if s.blocking}
+            if any(not c.passed and c.check_name in blocking for c in result.check_results):
+                blocked.add(table.name)
+            yield result
+
+
+def _refresh(context: dg.AssetExecutionContext, warehouse: Warehouse, table: GoldTable,
+             as_of: dt.date | None, full_refresh: bool) -> dg.MaterializeResult:
+    report = refresh_table(warehouse, table, as_of=as_of, resources=context.resources,
+                           full_refresh=full_refresh)
+    context.log.info(f"{table.warehouse_table}: {report.rows} rows in "
+                     f"{report.seconds:.2f} s, {report.mode} ({report.reason})"
+                     + (f" (as of {as_of})" if as_of else ""))
+    metadata: dict = {
+        "dagster/row_count": report.rows,
+        "refresh_seconds": round(report.seconds, 3),
+        "refresh_mode": report.mode,
+        "refresh_reason": report.reason,
+        "preview": dg.MetadataValue.md(
+            preview_markdown(warehouse, table.warehouse_table, table.key_columns)),
+    }
+    if as_of:
+        metadata["as_of"] = as_of.isoformat()
+    if report.seam_rows is not None:  # the rest came from the seams' caches
+        metadata["seam_rows_computed"] = report.seam_rows
+    if table.report:
+        metadata.update(REPORTS[table.report](warehouse, table, as_of))
+    key = asset_key(table.name)
+    return dg.MaterializeResult(
+        asset_key=key, metadata=metadata,
+        check_results=for_asset(materialization_checks(warehouse, table), key,
+                                context.selected_asset_check_keys))
+
+
+def gold_run_config(as_of: dt.date | None = None, full_refresh: bool = False) -> dict:
+    """Run config of the gold tables' step (a reporting date, a full refresh)."""
+    config = {"full_refresh": full_refresh, **({"as_of": as_of.isoformat()} if as_of else {})}
+    return {"ops": {GOLD_OP: {"config": config}}}
+
+
+gold_assets: list[dg.AssetsDefinition] = [gold_fx_rates, gold_tables]
 # The assets and the cross-table checks, as definitions.py takes them.
 gold_definitions: list[dg.AssetsDefinition] = [*gold_assets, *gold_checks]
