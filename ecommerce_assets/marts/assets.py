@@ -71,6 +71,11 @@ def refresh_table(warehouse: Warehouse, table: MartTable) -> float:
 def mart_asset(table: MartTable) -> dg.AssetsDefinition:
     def compute(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         warehouse: Warehouse = context.resources.warehouse
+        with warehouse.session():  # one DuckDB connection for the step's queries
+            return _refresh(context, warehouse)
+
+    def _refresh(context: dg.AssetExecutionContext, warehouse: Warehouse
+                 ) -> dg.MaterializeResult:
         seconds = refresh_table(warehouse, table)
         checks = materialization_checks(warehouse, table)
         rows = checks[0].metadata["rows_checked"].value  # the schema check scanned them all
