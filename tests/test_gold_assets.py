@@ -180,7 +180,7 @@ def test_a_silver_update_requests_the_gold_tables_downstream(ecommerce_home: Pat
     defs = dg.Definitions(assets=[*bronze_assets, *silver_definitions, *gold_definitions],
                           resources=build_resources("local"))
     with dg.instance_for_test() as instance:
-        for key in (a.key for a in [*silver_assets, *gold_assets]):  # all up to date
+        for key in (k for a in [*silver_assets, *gold_assets] for k in a.keys):  # up to date
             instance.report_runless_asset_event(dg.AssetMaterialization(key))
         result = dg.evaluate_automation_conditions(defs=defs, instance=instance)
         assert result.total_requested == 0

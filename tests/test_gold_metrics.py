@@ -330,7 +330,8 @@ def test_as_of_comes_from_the_environment_then_the_run_date(
     wh, _, _ = gold
     monkeypatch.setenv("ECOMMERCE_HOME", str(tmp_path))
     customer_metrics = [dg.AssetKey(["gold", "customer_metrics"])]
-    resources = {"warehouse": wh, "address_standardizer": UspsAddressStandardizer()}
+    resources = {"warehouse": wh, "address_standardizer": UspsAddressStandardizer(),
+                 "fx_rates": StaticFxRates()}
     monkeypatch.setenv("ECOMMERCE_AS_OF", "2026-07-30")
     run = dg.materialize(gold_assets, selection=customer_metrics, resources=resources)
     assert rows(wh, "customer_metrics", "user_id")[1]["days_since_last_order"] == 71
