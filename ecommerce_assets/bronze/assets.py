@@ -42,7 +42,7 @@ from ecommerce_assets.quality import (
     markdown_preview,
     validate_in_warehouse,
 )
-from ecommerce_assets.table_checks import for_asset
+from ecommerce_assets.table_checks import StepLog, for_asset
 from resources import settings
 from resources.object_store import ObjectStore
 from resources.warehouse import Warehouse
@@ -133,13 +133,13 @@ def _bronze_tables() -> dg.AssetsDefinition:
                           archive_store: ObjectStore, quarantine_store: ObjectStore):
             buckets = Buckets(inbox_store, staging_store, archive_store, quarantine_store)
             failed: list[str] = []
-            with warehouse.session():  # one DuckDB connection for the step's queries
+            with warehouse.session(), StepLog(context, "bronze ingested:") as log:
                 for table in BRONZE_TABLES.values():
                     if asset_key(table.name) not in context.selected_asset_keys:
                         continue
                     try:
                         with warehouse.attributed_to(asset_key(table.name)):
-                            result = _ingest(context, warehouse, buckets, table)
+                            result = _ingest(context, warehouse, buckets, table, log)
                     except Exception:  # the other tables still load; the step fails after
                         context.log.exception(f"bronze {table.name}: ingestion failed")
                         failed.append(table.name)
@@ -153,7 +153,7 @@ def _bronze_tables() -> dg.AssetsDefinition:
 
 
 def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse, buckets: Buckets,
-            table: BronzeTable) -> dg.MaterializeResult:
+            table: BronzeTable, log: StepLog) -> dg.MaterializeResult:
     key = asset_key(table.name)
     dates = [dt.date.fromisoformat(k) for k in context.partition_keys]
     before = {d: _loaded_versions(warehouse, table.name, d, context.run.run_id)
@@ -164,7 +164,7 @@ def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse, buckets: Bu
         date = queue.pop(0)
         report = ingest_partition(table, date, warehouse=warehouse, buckets=buckets,
                                   run_id=context.run.run_id)
-        context.log.info(
+        log.add(
             f"{table.name} {date}: {report.rows} rows from {len(report.registry)} "
             f"objects ({report.total('rows_quarantined')} rows quarantined, "
             f"{report.count(REJECTED)} objects rejected, {report.count(SKIPPED)} skipped, "
@@ -194,8 +194,8 @@ def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse, buckets: Bu
     context.instance.add_run_tags(context.run.run_id,
                                   {no_new_rows_tag(table.name): str(unchanged).lower()})
     if unchanged:
-        context.log.info(f"{table.name}: no new row version loaded; downstream assets "
-                         "are not refreshed for this run")
+        log.add(f"{table.name}: no new row version loaded; downstream assets are not "
+                "refreshed for this run")
     result = _result(table, warehouse, [reports[d] for d in dates], {
         # Rows of object versions the partitions did not hold before the run; whether
         # the set of loaded versions changed at all (also when one was removed).

@@ -41,7 +41,7 @@ from ecommerce_assets.sqltables import (
     definition_metadata,
     preview_markdown,
 )
-from ecommerce_assets.table_checks import for_asset
+from ecommerce_assets.table_checks import StepLog, for_asset
 from resources import settings
 from resources.addresses import UspsAddressStandardizer
 from resources.warehouse import Warehouse
@@ -181,7 +181,7 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldRunConfig):
     as_of = resolve_as_of(config.as_of, context)
     prefetch_reports(context)
     blocked: set[str] = set()  # tables that failed a blocking check, and what reads them
-    with warehouse.session():  # one DuckDB connection for the step's queries
+    with warehouse.session(), StepLog(context, "gold refreshed:") as log:
         for table in GOLD_TABLES.values():
             if asset_key(table.name) not in context.selected_asset_keys:
                 continue
@@ -192,7 +192,7 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldRunConfig):
                 continue
             with warehouse.attributed_to(asset_key(table.name)):
                 result = _refresh(context, warehouse, table,
-                                  as_of if table.uses_as_of else None, config.full_refresh)
+                                  as_of if table.uses_as_of else None, config.full_refresh, log)
             blocking = {s.name for s in check_specs(table) if s.blocking}
             if any(not c.passed and c.check_name in blocking for c in result.check_results):
                 blocked.add(table.name)
@@ -200,12 +200,11 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldRunConfig):
 
 
 def _refresh(context: dg.AssetExecutionContext, warehouse: Warehouse, table: GoldTable,
-             as_of: dt.date | None, full_refresh: bool) -> dg.MaterializeResult:
+             as_of: dt.date | None, full_refresh: bool, log: StepLog) -> dg.MaterializeResult:
     report = refresh_table(warehouse, table, as_of=as_of, resources=context.resources,
                            full_refresh=full_refresh)
-    context.log.info(f"{table.warehouse_table}: {report.rows} rows in "
-                     f"{report.seconds:.2f} s, {report.mode} ({report.reason})"
-                     + (f" (as of {as_of})" if as_of else ""))
+    log.add(f"{table.warehouse_table}: {report.rows} rows in {report.seconds:.2f} s, "
+            f"{report.mode} ({report.reason})" + (f" (as of {as_of})" if as_of else ""))
     metadata: dict = {
         "dagster/row_count": report.rows,
         "refresh_seconds": round(report.seconds, 3),

@@ -37,7 +37,7 @@ from ecommerce_assets.sqltables import (
     definition_metadata,
     preview_markdown,
 )
-from ecommerce_assets.table_checks import for_asset
+from ecommerce_assets.table_checks import StepLog, for_asset
 from resources import settings
 from resources.warehouse import Warehouse
 
@@ -96,19 +96,18 @@ def silver_spec(table: SilverTable) -> dg.AssetSpec:
 def silver_tables(context: dg.AssetExecutionContext, config: SilverRefreshConfig,
                   warehouse: Warehouse) -> Iterator[dg.MaterializeResult]:
     selected = context.selected_asset_keys
-    with warehouse.session():  # one DuckDB connection for the step's queries
+    with warehouse.session(), StepLog(context, "silver refreshed:") as log:
         for table in SILVER_TABLES.values():
             if asset_key(table.name) in selected:
                 with warehouse.attributed_to(asset_key(table.name)):
-                    yield _refresh(context, config, warehouse, table)
+                    yield _refresh(context, config, warehouse, table, log)
 
 
 def _refresh(context: dg.AssetExecutionContext, config: SilverRefreshConfig,
-             warehouse: Warehouse, table: SilverTable) -> dg.MaterializeResult:
+             warehouse: Warehouse, table: SilverTable, log: StepLog) -> dg.MaterializeResult:
     report = refresh_table(warehouse, table, full_refresh=config.full_refresh)
-    context.log.info(f"{table.warehouse_table}: {report.mode} refresh ({report.reason}), "
-                     f"{report.rows} rows, {report.rejected} rejected, in "
-                     f"{report.seconds:.2f} s")
+    log.add(f"{table.warehouse_table}: {report.mode} refresh ({report.reason}), "
+            f"{report.rows} rows, {report.rejected} rejected, in {report.seconds:.2f} s")
     scope = check_scope(warehouse, table)
     rec = reconcile(warehouse, table, scope)
     checks = materialization_checks(warehouse, table, rec, scope)
