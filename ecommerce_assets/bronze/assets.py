@@ -42,7 +42,7 @@ from ecommerce_assets.quality import (
     markdown_preview,
     validate_in_warehouse,
 )
-from ecommerce_assets.table_checks import StepLog, for_asset
+from ecommerce_assets.steps import StepLog, for_asset
 from resources import settings
 from resources.object_store import ObjectStore
 from resources.warehouse import Warehouse
@@ -196,14 +196,11 @@ def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse, buckets: Bu
     if unchanged:
         log.add(f"{table.name}: no new row version loaded; downstream assets are not "
                 "refreshed for this run")
-    result = _result(table, warehouse, [reports[d] for d in dates], {
+    return _result(table, warehouse, [reports[d] for d in dates], {
         # Rows of object versions the partitions did not hold before the run; whether
         # the set of loaded versions changed at all (also when one was removed).
         "new_row_versions": sum(new_rows.values()),
-        "loaded_versions_changed": not unchanged})
-    return dg.MaterializeResult(
-        asset_key=key, metadata=result.metadata,
-        check_results=for_asset(result.check_results, key, context.selected_asset_check_keys))
+        "loaded_versions_changed": not unchanged}, context.selected_asset_check_keys)
 
 
 def _version(entry: dict) -> str:
@@ -237,7 +234,7 @@ def _new_row_versions(report: PartitionReport, before: set[str]) -> int:
 
 
 def _result(table: BronzeTable, warehouse: Warehouse, reports: list[PartitionReport],
-            extra: dict) -> dg.MaterializeResult:
+            extra: dict, selected_checks: set[dg.AssetCheckKey]) -> dg.MaterializeResult:
     dates = ", ".join(literal(r.landing_date) for r in reports)
     where = f"landing_date IN ({dates})"
     schema_report = validate_in_warehouse(warehouse, table.warehouse_table, table.schema, where)
@@ -287,7 +284,9 @@ def _result(table: BronzeTable, warehouse: Warehouse, reports: list[PartitionRep
                            for e in rejected][:20])}),
         _drift_result(reports, schema_report.added_columns),
     ]
-    return dg.MaterializeResult(metadata=metadata, check_results=checks)
+    key = asset_key(table.name)
+    return dg.MaterializeResult(asset_key=key, metadata=metadata,
+                                check_results=for_asset(checks, key, selected_checks))
 
 
 def _split_names(value: str | None) -> list[str]:

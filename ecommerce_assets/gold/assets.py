@@ -41,7 +41,7 @@ from ecommerce_assets.sqltables import (
     definition_metadata,
     preview_markdown,
 )
-from ecommerce_assets.table_checks import StepLog, for_asset
+from ecommerce_assets.steps import StepLog, for_asset
 from resources import settings
 from resources.addresses import UspsAddressStandardizer
 from resources.warehouse import Warehouse
@@ -113,15 +113,14 @@ def lineage_metadata(table: GoldTable) -> dict:
 
 REPORTS: dict[str, Callable[[Warehouse, GoldTable, dt.date | None], dict]] = {
     "heatmap": heatmap_report}
-# What a report needs loaded, started by the run's first gold step (see heatmap.prefetch).
+# What a report needs loaded, started when the gold step starts (see heatmap.prefetch).
 PREFETCH: dict[str, Callable[[], None]] = {"heatmap": heatmap.prefetch}
 
 
 def prefetch_reports(context: dg.AssetExecutionContext) -> None:
-    """Start loading what the reports of the run's gold tables need."""
-    selection = context.run.asset_selection  # None or empty: every asset of the job
+    """Start loading what the reports of the step's gold tables need."""
     for table in GOLD_TABLES.values():
-        if table.report in PREFETCH and (not selection or asset_key(table.name) in selection):
+        if table.report in PREFETCH and asset_key(table.name) in context.selected_asset_keys:
             PREFETCH[table.report]()
 
 

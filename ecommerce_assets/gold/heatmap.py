@@ -31,9 +31,9 @@ _prefetch_started = threading.Event()
 
 
 def prefetch() -> None:
-    """Import matplotlib (about 0.5 s) in a background thread, once per process: a run that
-    will render the heatmap calls this from its first gold step, so the import overlaps the
-    SQL of the steps before it (DuckDB and BigQuery waits release the GIL) instead of
+    """Import matplotlib (about 0.5 s) in a background thread, once per process: a gold step
+    that will render the heatmap calls this when it starts, so the import overlaps the SQL
+    of the tables before it (DuckDB and BigQuery waits release the GIL) instead of
     adding to the render's step."""
     if not _prefetch_started.is_set():
         _prefetch_started.set()

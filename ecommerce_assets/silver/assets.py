@@ -37,7 +37,7 @@ from ecommerce_assets.sqltables import (
     definition_metadata,
     preview_markdown,
 )
-from ecommerce_assets.table_checks import StepLog, for_asset
+from ecommerce_assets.steps import StepLog, for_asset
 from resources import settings
 from resources.warehouse import Warehouse
 

@@ -104,8 +104,9 @@ def clear_scope(warehouse: Warehouse, table: SilverTable) -> None:
 
 def schema_result(warehouse: Warehouse, table: SilverTable,
                   scope: Scope | None = None) -> dg.AssetCheckResult:
+    scope = scope or Scope(table, None)
     return table_checks.schema_result(warehouse, table.warehouse_table, table.schema,
-                                      scope.where() if scope else "TRUE")
+                                      scope.where())
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,8 @@ def reconcile(warehouse: Warehouse, table: SilverTable,
               scope: Scope | None = None) -> Reconciliation:
     """Where the bronze rows of the keys in ``scope`` (default: all) went."""
     bronze = f"{DATASETS['bronze']}.{table.name}"
-    where = scope.where() if scope else "TRUE"
-    rejects = scope.where("record_key") if scope else "TRUE"
+    scope = scope or Scope(table, None)
+    where, rejects = scope.where(), scope.where("record_key")
     # One GROUP BY key: a single hash aggregate, however many figures come out of it.
     row = counts(warehouse, f"""
         SELECT COUNT(*) AS bronze_keys, SUM(n) AS bronze_rows,
@@ -151,10 +152,10 @@ def reconcile_result(warehouse: Warehouse, table: SilverTable, rec: Reconciliati
     metadata: dict = {"bronze_keys": rec.bronze_keys, "silver_rows": rec.silver_rows,
                       "rejected": rec.rejected, "unexplained": rec.unexplained}
     if rec.unexplained:  # name a few keys that are in bronze but neither in silver nor rejects
-        k = table.key
+        k, scope = table.key, scope or Scope(table, None)
         metadata["missing_sample"] = dg.MetadataValue.json(sample_rows(
             warehouse, f"{DATASETS['bronze']}.{table.name} AS b",
-            f"{scope.where(f'b.{k}') if scope else 'TRUE'} AND "
+            f"{scope.where(f'b.{k}')} AND "
             f"b.{k} NOT IN (SELECT {k} FROM {table.warehouse_table}) AND b.{k} NOT IN "
             f"(SELECT record_key FROM {REJECTS_TABLE} WHERE table_name = "
             f"{literal(table.name)})", SAMPLE_SIZE, f"DISTINCT b.{k}"))
@@ -165,7 +166,7 @@ def reconcile_result(warehouse: Warehouse, table: SilverTable, rec: Reconciliati
 def rule_result(warehouse: Warehouse, table: SilverTable, rule: Rule,
                 scope: Scope | None = None) -> dg.AssetCheckResult:
     return table_checks.rule_result(warehouse, table.warehouse_table, rule,
-                                    scope.where() if scope else "TRUE")
+                                    (scope or Scope(table, None)).where())
 
 
 def materialization_checks(warehouse: Warehouse, table: SilverTable, rec: Reconciliation,
