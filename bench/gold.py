@@ -6,7 +6,7 @@ Prepares (or, with ``--workdir``, reuses) the warehouse of bench/silver.py (a se
 1.0 plus one dirty day, both bronze partitions ingested) and refreshes silver in it once.
 Then, each under ``/usr/bin/time -v`` on its own copy of that warehouse file:
 - gold: ``dg.materialize`` of every gold asset and check, as a run does it (``fx_rates``, the
-  six SQL tables, their Pandera checks, the revenue reconciliation, the heatmap PNG); it
+  six SQL tables, their Pandera checks, the revenue reconciliation, the heatmap SVG); it
   reports the SQL refresh time of every table and the whole run;
 - the floors, plain DuckDB on another copy: the three marts' bare aggregates (sum of
   sale_price per user, per product and per day over one order_items x orders join; no FX,
@@ -137,7 +137,7 @@ def main() -> int:
             env = {**os.environ, "ECOMMERCE_HOME": str(gold_home), "PYTHONPATH": str(REPO),
                    "ECOMMERCE_AS_OF": AS_OF}
             gold, gold_wall, gold_rss = timed(["-c", GOLD], env)
-            heatmap_kb = (gold_home / "reports" / "cohort_retention_heatmap.png").stat().st_size
+            heatmap_kb = (gold_home / "reports" / "cohort_retention_heatmap.svg").stat().st_size
             floor_db = Path(run_dir) / "floor.duckdb"
             shutil.copyfile(warehouse, floor_db)
             floor, floor_wall, _ = timed(["-c", FLOOR, str(floor_db)],

@@ -21,7 +21,7 @@ from ecommerce_assets.gold.spec import GOLD_TABLES
 from ecommerce_assets.silver.assets import silver_assets, silver_definitions
 from resources.deployment import build_resources
 from tests.conftest import LAST_DAY, GeneratedSilver
-from tests.test_gold_metrics import png_text
+from tests.test_gold_metrics import heatmap_facts
 
 # A US address of the generator's shapes, standardized: number, optional directional, name,
 # suffix, optional unit; city, state code, 5-digit ZIP (all four parts, or no address).
@@ -144,8 +144,9 @@ def test_the_heatmap_shows_every_cohort(gold_run, generated_silver: GeneratedSil
     resources, result = gold_run
     (cohorts,) = query(resources, "SELECT count(DISTINCT cohort_month) AS n "
                                   "FROM gold.cohort_retention WHERE traffic_source = 'All'")
-    text = png_text((generated_silver.home / "reports" / HEATMAP_FILE).read_bytes())
-    assert int(text["Cohorts"]) == cohorts["n"] > 12
+    facts = heatmap_facts((generated_silver.home / "reports" / HEATMAP_FILE).read_bytes())
+    assert int(facts["cohorts"]) == cohorts["n"] > 12
+    assert facts["pixels"].shape[0] == cohorts["n"]
     events = {e.asset_key.path[1]: e.step_materialization_data.materialization.metadata
               for e in result.get_asset_materialization_events()}
     assert events["cohort_retention"]["heatmap_cohorts"].value == cohorts["n"]

@@ -8,13 +8,16 @@ hand in the comments.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import shutil
 import struct
 import zlib
 from pathlib import Path
+from xml.etree import ElementTree
 
 import dagster as dg
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -294,34 +297,55 @@ def test_cohort_retention(gold) -> None:
     ]
 
 
-def png_text(data: bytes) -> dict[str, str]:
-    """The tEXt chunks of a PNG, checking the signature and every chunk's CRC."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    text, pos = {}, 8
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+def heatmap_facts(data: bytes) -> dict:
+    """What the heatmap SVG shows: its root's ``data-*`` attributes, and the size and pixels
+    of the grid PNG inside it (the signature and every chunk's CRC checked)."""
+    root = ElementTree.fromstring(data)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    facts = {k.removeprefix("data-"): v for k, v in root.attrib.items() if k.startswith("data-")}
+    images = root.findall("{http://www.w3.org/2000/svg}image")
+    if not images:
+        return facts
+    (image,) = images
+    png = base64.b64decode(image.attrib["href"].removeprefix("data:image/png;base64,"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, pos = {}, 8
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos:pos + 4])
+        kind, body = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
+        (crc,) = struct.unpack(">I", png[pos + 8 + length:pos + 12 + length])
         assert zlib.crc32(kind + body) == crc, kind
-        if kind == b"tEXt":
-            key, _, value = body.partition(b"\0")
-            text[key.decode("latin-1")] = value.decode("latin-1")
+        chunks[kind] = chunks.get(kind, b"") + body
         pos += 12 + length
     assert kind == b"IEND"
-    return text
+    width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(height, -1)
+    assert (rows[:, 0] == 0).all()  # filter "none" on every row
+    facts["pixels"] = rows[:, 1:].reshape(height, width, 4)
+    return facts
 
 
-def test_the_heatmap_is_a_png_of_the_cohorts(gold) -> None:
+def test_the_heatmap_is_an_svg_of_the_cohorts(gold) -> None:
     _, result, home = gold
     path = home / "reports" / HEATMAP_FILE
-    text = png_text(path.read_bytes())
-    assert text["Cohorts"] == "2" and text["As of"] == AS_OF.isoformat()
+    facts = heatmap_facts(path.read_bytes())
+    assert facts["cohorts"] == "2" and facts["as-of"] == AS_OF.isoformat()
+    # One pixel per cohort and month after month 0 (test_cohort_retention's curves: January
+    # lived months 1-5, March months 1-3, the months it has not lived yet transparent), 0%
+    # the lightest colour and 100% (the top of the scale here) the darkest.
+    pixels = facts["pixels"]
+    assert pixels.shape[:2] == (2, int(facts["months"])) == (2, 5)
+    assert pixels[:, :, 3].tolist() == [[255] * 5, [255] * 3 + [0] * 2]
+    rgb = [["#{:02x}{:02x}{:02x}".format(*p[:3]) for p in row] for row in pixels]
+    assert rgb[0] == ["#ffffd9", "#081d58", "#ffffd9", "#081d58", "#ffffd9"]
+    assert rgb[1][:3] == ["#ffffd9"] * 3
     (event,) = [e for e in result.get_asset_materialization_events()
                 if e.asset_key.path[-1] == "cohort_retention"]
     metadata = event.step_materialization_data.materialization.metadata
     assert metadata["heatmap_cohorts"].value == 2
     assert Path(metadata["heatmap_path"].value) == path
-    assert metadata["heatmap"].value.startswith("![cohort retention heatmap](data:image/png;")
+    assert metadata["heatmap"].value.startswith(
+        "![cohort retention heatmap](data:image/svg+xml;base64,")
     assert metadata["as_of"].value == AS_OF.isoformat()
 
 

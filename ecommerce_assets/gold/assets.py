@@ -46,7 +46,7 @@ from resources import settings
 from resources.addresses import UspsAddressStandardizer
 from resources.warehouse import Warehouse
 
-HEATMAP_FILE = "cohort_retention_heatmap.png"
+HEATMAP_FILE = "cohort_retention_heatmap.svg"
 GOLD_OP = "gold_tables"  # the step of every gold table but fx_rates
 
 
@@ -113,15 +113,6 @@ def lineage_metadata(table: GoldTable) -> dict:
 
 REPORTS: dict[str, Callable[[Warehouse, GoldTable, dt.date | None], dict]] = {
     "heatmap": heatmap_report}
-# What a report needs loaded, started when the gold step starts (see heatmap.prefetch).
-PREFETCH: dict[str, Callable[[], None]] = {"heatmap": heatmap.prefetch}
-
-
-def prefetch_reports(context: dg.AssetExecutionContext) -> None:
-    """Start loading what the reports of the step's gold tables need."""
-    for table in GOLD_TABLES.values():
-        if table.report in PREFETCH and asset_key(table.name) in context.selected_asset_keys:
-            PREFETCH[table.report]()
 
 
 def _check_read_order() -> None:
@@ -178,7 +169,6 @@ def gold_spec(table: GoldTable) -> dg.AssetSpec:
 def gold_tables(context: dg.AssetExecutionContext, config: GoldRunConfig):
     warehouse: Warehouse = context.resources.warehouse
     as_of = resolve_as_of(config.as_of, context)
-    prefetch_reports(context)
     blocked: set[str] = set()  # tables that failed a blocking check, and what reads them
     with warehouse.session(), StepLog(context, "gold refreshed:") as log:
         for table in GOLD_TABLES.values():
