@@ -37,9 +37,9 @@ SILVER = """
 import logging
 import dagster as dg
 logging.disable(logging.INFO)
-from ecommerce_assets.silver.assets import silver_definitions
+from ecommerce_assets.silver.assets import silver_assets
 from resources.deployment import local_resources
-result = dg.materialize(silver_definitions, resources=local_resources(), raise_on_error=False)
+result = dg.materialize(silver_assets, resources=local_resources(), raise_on_error=False)
 print('{"success": %s}' % str(result.success).lower())
 """
 

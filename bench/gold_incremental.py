@@ -39,7 +39,7 @@ logging.disable(logging.INFO)
 from resources.deployment import local_resources
 layer, as_of, full = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 if layer == "silver":
-    from ecommerce_assets.silver.assets import silver_definitions as defs
+    from ecommerce_assets.silver.assets import silver_assets as defs
     config, tags = None, {}
 else:
     from ecommerce_assets.gold.assets import AS_OF_TAG, gold_run_config

@@ -53,10 +53,10 @@ SILVER = """
 import json, logging, time
 import dagster as dg
 logging.disable(logging.INFO)
-from ecommerce_assets.silver.assets import silver_definitions
+from ecommerce_assets.silver.assets import silver_assets
 from resources.deployment import local_resources
 started = time.perf_counter()
-result = dg.materialize(silver_definitions, resources=local_resources(), raise_on_error=False)
+result = dg.materialize(silver_assets, resources=local_resources(), raise_on_error=False)
 run_s = time.perf_counter() - started
 tables = {}
 for e in result.get_asset_materialization_events():

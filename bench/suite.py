@@ -54,7 +54,7 @@ FULL = Mode("full", (0.1, 0.3, 1.0), 50_000)
 QUICK = Mode("quick", (0.005, 0.01), 2_000)
 
 # Step times of a home's runs, oldest first, read from its Dagster instance: in all and by
-# layer (a step key starts with its layer: silver__orders, silver_cross_table_checks).
+# layer (a step key starts with its layer: silver__orders, silver_tables).
 RUN_STEPS = """
 import json
 import dagster as dg

@@ -12,7 +12,7 @@ from ecommerce_assets.freshness import with_freshness
 from ecommerce_assets.gold.assets import gold_definitions
 from ecommerce_assets.inbox_rejects import inbox_rejects
 from ecommerce_assets.marts.assets import marts_assets
-from ecommerce_assets.silver.assets import silver_definitions, silver_full_refresh_job
+from ecommerce_assets.silver.assets import silver_assets, silver_full_refresh_job
 from resources.deployment import build_resources
 from sensors.alerts import alert_sensors
 from sensors.automation import automation_sensor
@@ -21,7 +21,7 @@ from sensors.orphaned_runs import orphaned_runs_sensor
 
 defs = dg.Definitions(
     # Each layer's freshness policy is applied here, in one place (ecommerce_assets/freshness.py).
-    assets=with_freshness([*bronze_assets, *silver_definitions, *gold_definitions,
+    assets=with_freshness([*bronze_assets, *silver_assets, *gold_definitions,
                            *embedding_definitions, *marts_assets]),
     jobs=[bronze_ingest, inbox_rejects, silver_full_refresh_job],
     sensors=[inbox_sensor, automation_sensor, orphaned_runs_sensor, *alert_sensors],

@@ -96,7 +96,7 @@ def generated_silver(tmp_path_factory: pytest.TempPathFactory) -> GeneratedSilve
     import dagster as dg
 
     from ecommerce_assets.bronze.assets import bronze_assets
-    from ecommerce_assets.silver.assets import silver_definitions
+    from ecommerce_assets.silver.assets import silver_assets
     from resources.deployment import build_resources
 
     home = tmp_path_factory.mktemp("generated") / "home"
@@ -113,7 +113,7 @@ def generated_silver(tmp_path_factory: pytest.TempPathFactory) -> GeneratedSilve
             "dagster/asset_partition_range_start": SEED_DAY.isoformat(),
             "dagster/asset_partition_range_end": LAST_DAY.isoformat()})
         assert bronze.success
-        result = dg.materialize([*silver_definitions, *bronze_assets], resources=resources,
+        result = dg.materialize([*silver_assets, *bronze_assets], resources=resources,
                                 selection=dg.AssetSelection.groups("silver"))
     return GeneratedSilver(home, resources, result)
 

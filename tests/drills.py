@@ -217,7 +217,7 @@ def build_reference(home: Path, landing: Landing, days: list[dt.date]) -> Path:
     every bronze day in one range run, then silver and gold. Returns its DuckDB file."""
     from ecommerce_assets.bronze.assets import bronze_assets
     from ecommerce_assets.gold.assets import gold_definitions
-    from ecommerce_assets.silver.assets import silver_definitions
+    from ecommerce_assets.silver.assets import silver_assets
     from resources.deployment import build_resources
 
     inbox = home / "buckets" / "inbox"
@@ -235,7 +235,7 @@ def build_reference(home: Path, landing: Landing, days: list[dt.date]) -> Path:
                 "dagster/asset_partition_range_start": min(days).isoformat(),
                 "dagster/asset_partition_range_end": max(days).isoformat()}).success
             assert dg.materialize(
-                [*bronze_assets, *silver_definitions, *gold_definitions],
+                [*bronze_assets, *silver_assets, *gold_definitions],
                 resources=resources, instance=inst,
                 selection=dg.AssetSelection.groups("silver", "gold")).success
     return home / "warehouse.duckdb"

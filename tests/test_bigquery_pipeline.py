@@ -24,7 +24,7 @@ import pytest
 from ecommerce_assets.bronze.assets import bronze_assets
 from ecommerce_assets.gold.assets import gold_definitions
 from ecommerce_assets.gold.spec import FX_RATES_TABLE, GOLD_TABLES
-from ecommerce_assets.silver.assets import silver_definitions
+from ecommerce_assets.silver.assets import silver_assets
 from resources.deployment import build_resources
 from tests.conftest import REPO
 from tests.emulators import emulators, gcp_env  # noqa: F401  (fixtures)
@@ -51,7 +51,7 @@ def run_pipeline(resources: dict, plan: list[dg.RunRequest]) -> dg.ExecuteInProc
                                 partition_key=request.partition_key,
                                 selection=request.asset_selection, raise_on_error=True)
         assert result.success
-    assert dg.materialize([*silver_definitions, *bronze_assets], resources=resources,
+    assert dg.materialize([*silver_assets, *bronze_assets], resources=resources,
                           selection=dg.AssetSelection.groups("silver")).success
     gold = dg.materialize(gold_definitions, resources=resources)
     assert gold.success

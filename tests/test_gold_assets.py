@@ -18,7 +18,7 @@ from ecommerce_assets.automation import WAREHOUSE_POOL
 from ecommerce_assets.bronze.assets import bronze_assets
 from ecommerce_assets.gold.assets import HEATMAP_FILE, gold_assets, gold_definitions
 from ecommerce_assets.gold.spec import GOLD_TABLES
-from ecommerce_assets.silver.assets import silver_assets, silver_definitions
+from ecommerce_assets.silver.assets import silver_assets
 from resources.deployment import build_resources
 from tests.conftest import LAST_DAY, GeneratedSilver
 from tests.test_gold_metrics import heatmap_facts
@@ -178,7 +178,7 @@ def test_asset_definitions(gold_run) -> None:
 
 
 def test_a_silver_update_requests_the_gold_tables_downstream(ecommerce_home: Path) -> None:
-    defs = dg.Definitions(assets=[*bronze_assets, *silver_definitions, *gold_definitions],
+    defs = dg.Definitions(assets=[*bronze_assets, *silver_assets, *gold_definitions],
                           resources=build_resources("local"))
     with dg.instance_for_test() as instance:
         for key in (k for a in [*silver_assets, *gold_assets] for k in a.keys):  # up to date

@@ -20,7 +20,7 @@ from ecommerce_assets.bronze.spec import BRONZE_TABLES
 from ecommerce_assets.gold.assets import gold_definitions
 from ecommerce_assets.marts.assets import marts_assets
 from ecommerce_assets.marts.spec import MARTS_TABLES
-from ecommerce_assets.silver.assets import silver_definitions
+from ecommerce_assets.silver.assets import silver_assets
 from ecommerce_assets.silver.spec import SILVER_TABLES
 from resources.deployment import build_resources
 from resources.settings import WAREHOUSE_SCHEMAS
@@ -49,7 +49,7 @@ def build_local(resources: dict, plan: list[dg.RunRequest]) -> None:
         assert dg.materialize(bronze_assets, resources=resources,
                               partition_key=request.partition_key,
                               selection=request.asset_selection).success
-    assert dg.materialize([*silver_definitions, *bronze_assets], resources=resources,
+    assert dg.materialize([*silver_assets, *bronze_assets], resources=resources,
                           selection=dg.AssetSelection.groups("silver")).success
 
 

@@ -14,7 +14,7 @@ import pytest
 from ecommerce_assets.automation import WAREHOUSE_POOL
 from ecommerce_assets.bronze.assets import bronze_assets
 from ecommerce_assets.silver import schemas
-from ecommerce_assets.silver.assets import silver_assets, silver_definitions
+from ecommerce_assets.silver.assets import silver_assets
 from ecommerce_assets.silver.spec import SILVER_TABLES
 from resources.deployment import build_resources
 from tests.conftest import SEED_DAY, GeneratedSilver
@@ -146,7 +146,7 @@ def test_definitions_include_silver(ecommerce_home: Path) -> None:
 
 
 def test_a_landed_bronze_partition_requests_its_silver_tables(ecommerce_home: Path) -> None:
-    defs = dg.Definitions(assets=[*bronze_assets, *silver_definitions],
+    defs = dg.Definitions(assets=[*bronze_assets, *silver_assets],
                           resources=build_resources("local"))
     with dg.instance_for_test() as instance:
         for key in (k for a in silver_assets for k in a.keys):  # silver exists, up to date

@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from ecommerce_assets.bronze.assets import bronze_assets
-from ecommerce_assets.silver.assets import silver_definitions
+from ecommerce_assets.silver.assets import silver_assets
 from ecommerce_assets.silver.refresh import unchecked_table
 from ecommerce_assets.silver.spec import SILVER_TABLES
 from resources.deployment import build_resources
@@ -36,7 +36,7 @@ def _load_bronze(resources: dict, day: dt.date) -> None:
 
 
 def _silver(resources: dict) -> dg.ExecuteInProcessResult:
-    return dg.materialize([*silver_definitions, *bronze_assets], resources=resources,
+    return dg.materialize([*silver_assets, *bronze_assets], resources=resources,
                           selection=dg.AssetSelection.groups("silver"), raise_on_error=False)
 
 

@@ -20,13 +20,14 @@ from ecommerce_assets.automation import (
 from ecommerce_assets.bronze.spec import BRONZE_TABLES
 from ecommerce_assets.silver import checks as silver_checks_module
 from ecommerce_assets.silver.checks import (
+    CROSS_TABLE,
     asset_key,
     check_scope,
     check_specs,
     clear_scope,
+    cross_table_results,
     materialization_checks,
     reconcile,
-    silver_checks,
 )
 from ecommerce_assets.silver.refresh import refresh_table
 from ecommerce_assets.silver.spec import REJECTS_TABLE, SILVER_TABLES, SilverTable
@@ -88,7 +89,8 @@ def silver_spec(table: SilverTable) -> dg.AssetSpec:
 @dg.multi_asset(
     name="silver_tables",
     specs=[silver_spec(t) for t in SILVER_TABLES.values()],
-    check_specs=[spec for t in SILVER_TABLES.values() for spec in check_specs(t)],
+    check_specs=[*(spec for t in SILVER_TABLES.values() for spec in check_specs(t)),
+                 *(spec for spec, _ in CROSS_TABLE.values())],
     can_subset=True,
     pool=WAREHOUSE_POOL,
     retry_policy=WAREHOUSE_RETRY,
@@ -101,6 +103,8 @@ def silver_tables(context: dg.AssetExecutionContext, config: SilverRefreshConfig
             if asset_key(table.name) in selected:
                 with warehouse.attributed_to(asset_key(table.name)):
                     yield _refresh(context, config, warehouse, table, log)
+        # After every table: these read two of them.
+        yield from cross_table_results(warehouse, context.selected_asset_check_keys)
 
 
 def _refresh(context: dg.AssetExecutionContext, config: SilverRefreshConfig,
@@ -143,6 +147,3 @@ silver_full_refresh_job = dg.define_asset_job(
     config={"ops": {silver_tables.op.name: {"config": {"full_refresh": True}}}},
     description="Rebuild every silver table from all of bronze instead of merging what "
                 "changed since its watermarks.")
-# The assets and the cross-table checks of silver/checks.py, as definitions.py takes them
-# (an AssetChecksDefinition is an AssetsDefinition).
-silver_definitions: list[dg.AssetsDefinition] = [*silver_assets, *silver_checks]

@@ -9,9 +9,8 @@ a full refresh):
   nothing disappears unexplained;
 - the table's business rules (orders: shipped >= created, returned_at iff Returned).
 
-Cross-table checks, in one multi-asset check (one step for those a run selects), because
-they read a second silver table (``additional_deps`` orders them after it in a run that
-refreshes both):
+Cross-table checks, evaluated by the same step after every table it refreshes (they read a
+second silver table, refreshed by then when the run selects it):
 - ``orphan_<column>`` (warn) per reference: child rows whose parent key is not in silver,
   split by whether the parent was rejected (late-arriving rows are legal);
 - ``num_of_item_matches_items`` (warn) on orders: num_of_item = count of its order items.
@@ -26,7 +25,6 @@ from dataclasses import dataclass
 import dagster as dg
 
 from ecommerce_assets import table_checks
-from ecommerce_assets.automation import WAREHOUSE_POOL
 from ecommerce_assets.quality import literal, sample_rows
 from ecommerce_assets.silver.refresh import unchecked_table
 from ecommerce_assets.silver.spec import (
@@ -248,33 +246,28 @@ def num_of_item_result(warehouse: Warehouse) -> dg.AssetCheckResult:
                   "mismatch_sample": dg.MetadataValue.json(found["sample"])})
 
 
-# Each cross-table check: its spec and how its result is computed.
-_CROSS_TABLE: dict[dg.AssetCheckKey, tuple[dg.AssetCheckSpec, Callable[[Warehouse],
-                                                                     dg.AssetCheckResult]]] = {}
+# Each cross-table check: its spec and how its result is computed. The specs belong to the
+# silver step (assets.py): a step of their own cost its events and its pool claim, more than
+# most of these queries. (No ``additional_deps`` on the parent: it is an output of the same
+# step, and the step evaluates these after its last table.)
+CROSS_TABLE: dict[dg.AssetCheckKey, tuple[dg.AssetCheckSpec, Callable[[Warehouse],
+                                                                    dg.AssetCheckResult]]] = {}
 for _ref in REFERENCES:
     _spec = dg.AssetCheckSpec(
-        _ref.check_name, asset=asset_key(_ref.child), additional_deps=[asset_key(_ref.parent)],
-        blocking=False,
+        _ref.check_name, asset=asset_key(_ref.child), blocking=False,
         description=f"{_ref.child}.{_ref.column} -> {_ref.parent}: rows whose parent is not in "
                     f"silver (warn: late-arriving parents are legal)")
-    _CROSS_TABLE[_spec.key] = (_spec, functools.partial(reference_result, ref=_ref))
+    CROSS_TABLE[_spec.key] = (_spec, functools.partial(reference_result, ref=_ref))
 _spec = dg.AssetCheckSpec(
-    NUM_OF_ITEM_CHECK, asset=asset_key("orders"), additional_deps=[asset_key("order_items")],
-    blocking=False, description="orders.num_of_item equals the count of its order items (warn)")
-_CROSS_TABLE[_spec.key] = (_spec, num_of_item_result)
+    NUM_OF_ITEM_CHECK, asset=asset_key("orders"), blocking=False,
+    description="orders.num_of_item equals the count of its order items (warn; reads "
+                "order_items)")
+CROSS_TABLE[_spec.key] = (_spec, num_of_item_result)
 
 
-# One step for every cross-table check a run selects, rather than one step each: a step
-# costs its own events and pool claim (about 0.1-0.2 s), more than most of these queries.
-@dg.multi_asset_check(specs=[spec for spec, _ in _CROSS_TABLE.values()], can_subset=True,
-                      name="silver_cross_table_checks", pool=WAREHOUSE_POOL)
-def cross_table_checks(context, warehouse: Warehouse) -> Iterator[dg.AssetCheckResult]:
-    # (``context`` unannotated: under postponed annotations Dagster sees a string.)
-    with warehouse.session():
-        results = [(key, _CROSS_TABLE[key][1](warehouse))
-                   for key in sorted(context.selected_asset_check_keys, key=str)]
-    for key, result in results:
-        yield result._replace(asset_key=key.asset_key, check_name=key.name)
-
-
-silver_checks: list[dg.AssetChecksDefinition] = [cross_table_checks]
+def cross_table_results(warehouse: Warehouse, selected: set[dg.AssetCheckKey]
+                        ) -> Iterator[dg.AssetCheckResult]:
+    """The results of the cross-table checks in ``selected``, each naming its check."""
+    for key in sorted(set(CROSS_TABLE) & selected, key=str):
+        yield CROSS_TABLE[key][1](warehouse)._replace(asset_key=key.asset_key,
+                                                      check_name=key.name)
