@@ -17,7 +17,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,14 @@ class Warehouse(dg.ConfigurableResource):
         if self.dialect == "bigquery":
             return sql
         return transpile_cached(sql, self.dialect)
+
+    def prepare(self, statements: Iterable[str]) -> None:
+        """Transpile ``statements`` ahead of their first run, into the transpile cache. A full
+        refresh prepares the statements of the incremental refresh that follows it: each
+        costs sqlglot 3-25 ms, about 0.3 s over a landing, which the first landing after a
+        build would pay. (Nothing to do where no SQL is transpiled.)"""
+        for sql in statements:
+            self.transpile(sql)
 
     def ensure_schemas(self, schemas: Sequence[str] = WAREHOUSE_SCHEMAS) -> None:
         raise NotImplementedError

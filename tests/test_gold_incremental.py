@@ -223,3 +223,43 @@ def test_edits_gold_cannot_see_in_the_changed_rows(empty_bronze, tmp_path: Path)
     modes = refresh_gold(wh, AS_OF)
     assert {modes[n] for n in KEYED} == {FULL}, modes
     assert_equals_full_select(resources, "a row without silver_updated_at", AS_OF, KEYED)
+
+
+def test_a_first_build_prepares_the_statements_of_the_next_landing(
+        ecommerce_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a first build (silver and gold in full), the next landing's incremental refreshes
+    transpile none of their statements: the build put them in the transpile cache
+    (Warehouse.prepare), so the first landing after a build costs what every later one does.
+    (The checks' queries are not prepared.)"""
+    import sqlglot
+
+    from resources import warehouse as warehouse_module
+
+    landed = tmp_path / "landed"
+    generate(landed, tmp_path / "generator", "0.002", "40")
+    resources = build_resources("local")
+    inbox = resources["inbox_store"]
+    for path in sorted(p for p in landed.rglob("*") if p.is_file()):
+        inbox.upload_file(str(path.relative_to(landed)), path)
+    load_bronze(resources, DAYS[0])
+    assert set(refresh_silver(resources).values()) == {FULL}
+    modes = materialize_gold(resources, as_of=DAYS[0])
+    assert {modes[n] for n in KEYED} == {FULL}, modes
+
+    load_bronze(resources, DAYS[1])
+    warehouse_module.transpile_cached.cache_clear()  # as the landing's run process starts
+    transpiled: list[str] = []
+    real = sqlglot.transpile
+
+    def spy(sql: str, *args, **kwargs):
+        transpiled.append(sql)
+        return real(sql, *args, **kwargs)
+
+    monkeypatch.setattr(sqlglot, "transpile", spy)
+    assert set(refresh_silver(resources).values()) == {INCREMENTAL}
+    assert {m for n, m in refresh_gold(resources["warehouse"], DAYS[1]).items()
+            if n != "customer_metrics"} == {INCREMENTAL}  # (recency: a new day rebuilds it)
+    writes = [s.split(None, 2)[:2] for s in transpiled
+              if not s.lstrip().upper().startswith(("SELECT", "WITH", "("))]
+    assert writes == []
+    assert transpiled, "the spy saw no transpile at all: it spies on nothing"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ecommerce_assets.gold import incremental as inc
@@ -114,6 +114,11 @@ def _state(warehouse: Warehouse, table: GoldTable) -> dict:
     """Everything a keyed refresh decides on, in one query (each query opens a connection):
     the table's and orders_enriched's watermarks, which silver tables changed since
     orders_enriched's, silver rows without a timestamp, the FX rates, the mart's queue."""
+    (row,) = _query(warehouse, _state_sql(warehouse, table))
+    return row
+
+
+def _state_sql(warehouse: Warehouse, table: GoldTable) -> str:
     wm, name = inc.WATERMARKS_TABLE, table.name
 
     def mark(of: str, what: str) -> str:
@@ -124,7 +129,7 @@ def _state(warehouse: Warehouse, table: GoldTable) -> dict:
               if name in inc.MARTS else "0")
     if vanished := inc.vanished_keys(name):
         queued += f" + (SELECT COUNT(*) FROM ({vanished}))"
-    (row,) = _query(warehouse, (
+    return (
         f"SELECT {mark(name, 'as_of')} AS as_of, {mark(name, 'definition')} AS definition, "
         f"{mark('orders_enriched', 'as_of')} AS source_as_of, {fx} AS fx, "
         f"{queued} AS queued, d.changed, d.untimed\n"
@@ -132,8 +137,7 @@ def _state(warehouse: Warehouse, table: GoldTable) -> dict:
         f"OR m.row_count IS DISTINCT FROM w.row_count) AS changed, "
         f"SUM(m.untimed) AS untimed\n"
         f"  FROM ({inc.marks_sql()}) AS m LEFT JOIN (SELECT * FROM {wm} "
-        f"WHERE table_name = 'orders_enriched') AS w ON w.source = m.source) AS d"))
-    return row
+        f"WHERE table_name = 'orders_enriched') AS w ON w.source = m.source) AS d")
 
 
 def choose_mode(warehouse: Warehouse, table: GoldTable, as_of: dt.date,
@@ -220,5 +224,13 @@ def refresh_table(warehouse: Warehouse, table: GoldTable, *, as_of: dt.date | No
         mode, reason = plan.mode, plan.reason
         if mode != UNCHANGED:
             run_script(warehouse, keyed_statements(table, as_of, plan))
-    return RefreshReport(row_count(warehouse, table.warehouse_table),
-                         time.perf_counter() - started, mode, reason, seam_rows)
+    report = RefreshReport(row_count(warehouse, table.warehouse_table),
+                           time.perf_counter() - started, mode, reason, seam_rows)
+    if table.name in KEYED and mode == FULL:
+        # What the next landing runs (a new day, or the same), transpiled now: see
+        # Warehouse.prepare.
+        warehouse.prepare([_state_sql(warehouse, table), *(
+            s for before in (as_of, None) for s in keyed_statements(
+                table, as_of, replace(plan, mode=INCREMENTAL, rebuild=False,
+                                      as_of_before=before)))])
+    return report

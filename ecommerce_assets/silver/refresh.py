@@ -341,6 +341,8 @@ def refresh_table(warehouse: Warehouse, table: SilverTable,
         run_script(warehouse, incremental_statements(table) if mode == INCREMENTAL
                    else refresh_statements(table, rebuild=rebuild))
     seconds = time.perf_counter() - started
+    if mode == FULL:  # what the next landing runs, transpiled now (Warehouse.prepare)
+        warehouse.prepare(incremental_statements(table))
     # The row count (reason NULL) and the rejects by reason, in one query.
     counts = warehouse.query_arrow(warehouse.transpile(
         f"SELECT CAST(NULL AS STRING) AS reason, COUNT(*) AS n FROM {table.warehouse_table}\n"
