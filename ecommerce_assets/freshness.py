@@ -47,13 +47,15 @@ def refreshed_policy() -> dg.FreshnessPolicy:
                                    timezone="UTC")
 
 
-def policy_for(key: dg.AssetKey) -> dg.FreshnessPolicy | None:
-    """The layer's policy for an asset key (by its first part), None outside the layers."""
+def policy_for(key: dg.AssetKey, policies: dict[str, dg.FreshnessPolicy] | None = None
+               ) -> dg.FreshnessPolicy | None:
+    """The layer's policy for an asset key (by its first part), None outside the layers.
+    (``policies``: the two policies built already, by layer group.)"""
     layer = key.path[0]
     if layer == BRONZE_PREFIX:
-        return bronze_policy()
+        return policies["bronze"] if policies else bronze_policy()
     if layer in REFRESHED_PREFIXES:
-        return refreshed_policy()
+        return policies["refreshed"] if policies else refreshed_policy()
     return None
 
 
@@ -61,8 +63,12 @@ def with_freshness(assets: Iterable[dg.AssetsDefinition | dg.AssetChecksDefiniti
                    ) -> Sequence[dg.AssetsDefinition | dg.AssetChecksDefinition]:
     """The assets with their layer's freshness policy on every spec (a policy an asset sets
     itself is kept)."""
+    # Built once, not per asset: each FreshnessPolicy.cron() validates its cron string
+    # (4 ms; 0.17 s of every run process's code load over the assets).
+    policies = {"bronze": bronze_policy(), "refreshed": refreshed_policy()}
+
     def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
-        policy = policy_for(spec.key)
+        policy = policy_for(spec.key, policies)
         if policy is None or spec.freshness_policy is not None:
             return spec
         return spec.replace_attributes(freshness_policy=policy)

@@ -18,11 +18,8 @@ import sys
 from dataclasses import dataclass
 from functools import cached_property
 
-import sqlglot
-from sqlglot import exp
-
 from ecommerce_assets.marts import schemas
-from ecommerce_assets.sqltables import DATASETS, PARSE_DATE, Rule, SqlTable
+from ecommerce_assets.sqltables import DATASETS, PARSE_DATE, Rule, SqlTable, tables_read
 from resources.keys import validate_identifier
 
 MARTS_DATASET = "marts"
@@ -75,9 +72,7 @@ class MartTable(SqlTable):
 
     @cached_property
     def reads(self) -> tuple[tuple[str, str], ...]:
-        tree = sqlglot.parse_one(self.select_sql(as_of=PARSE_DATE), read="bigquery")
-        found = [(t.db, t.name) for t in tree.find_all(exp.Table) if t.db in MARTS_DATASETS]
-        return tuple(dict.fromkeys(found))
+        return tables_read(self.select_sql(as_of=PARSE_DATE), MARTS_DATASETS)
 
 
 def _ordered(*tables: MartTable) -> dict[str, MartTable]:
