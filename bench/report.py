@@ -116,12 +116,22 @@ def _end_to_end(s: dict) -> list[str]:
         f"| peak RSS | {_mb(rss)} (target ≤ {_mb(TARGETS['peak_rss_mb'])}) | | "
         f"{_mb(f['peak_rss_mb'])} | {_x(rss / f['peak_rss_mb'])} |",
         "",
+        *_repeats(s.get("repeats", []), "The build and the floor ran {n} times, alternating, "
+                  "each from the same seeded home: the table shows the median by ratio; the "
+                  "ratios in run order: {all}.", _x),
         "Cross-check: the floor's three marts "
         + ("**agree** with the project's on rows and revenue (to the cent)." if f["marts_agree"]
            else "**do not agree** with the project's on rows or revenue: the ratio is suspect."),
         "",
     ]
     return rows
+
+
+def _repeats(values: list[float], text: str, fmt) -> list[str]:
+    """A sentence listing every repetition of a measurement (none when it ran once)."""
+    if len(values) < 2:
+        return []
+    return [text.format(n=len(values), all=", ".join(fmt(v) for v in values)), ""]
 
 
 def _incremental(s: dict) -> list[str]:
@@ -153,15 +163,16 @@ def _incremental(s: dict) -> list[str]:
         f"{_s(sum(r['steps_s'] for r in s['runs']))} | {_s(f['total_s'])} |",
         f"| ratio steps / floor full rebuild | {_x(steps / f['total_s'])} | | | |",
         "",
+        *_repeats(s.get("incremental_repeats", []), "The day was landed {n} times, each from "
+                  "the same state: the table shows the median by steps; landing to gold in "
+                  "run order: {all}.", _s),
         "After this day the floor's marts " + ("agree" if f["marts_agree"] else "**do not agree**")
         + " with the project's (incrementally maintained) marts on rows and revenue.",
         "",
     ]
     if nxt := s.get("incremental_next"):
         rows += [
-            "The next 1% day, as every later landing runs (the first landing after a build "
-            "also fills the transpile cache with the incremental statements; this one finds "
-            "them there, and has one more day of history):",
+            "The next 1% day, as every later landing runs (one more day of history):",
             "",
             "| run | steps | process wall |",
             "|---|---|---|",
@@ -169,6 +180,8 @@ def _incremental(s: dict) -> list[str]:
             f"| **landing to gold** | **{_s(sum(r['steps_s'] for r in nxt))}** (target ≤ "
             f"{_s(TARGETS['incremental_steps_s'])}) | **{_s(sum(r['wall_s'] for r in nxt))}** |",
             "",
+            *_repeats(s.get("incremental_next_repeats", []), "Landed {n} times from the same "
+                      "state, the median shown; in run order: {all}.", _s),
         ]
     return rows
 
