@@ -89,6 +89,32 @@ def test_bronze_says_which_landings_bring_new_row_versions(ecommerce_home: Path)
     assert ingest() == ("false", 3, True)
 
 
+def test_rows_of_a_run_that_failed_count_as_new_when_the_day_is_ingested_again(
+        ecommerce_home: Path) -> None:
+    """A run killed after committing a table but before recording its materialization ends
+    FAILED: the run that ingests the day again must report those rows as new, or automation
+    would never refresh silver with them."""
+    orders = [dg.AssetKey(["bronze", "orders"])]
+    resources = build_resources("local")
+    day = dt.date(2026, 11, 20)
+    land(ecommerce_home, day, "orders.csv", SAMPLE.read_text())
+    with dg.instance_for_test() as instance:
+        def ingest() -> tuple[str, int]:
+            result = dg.materialize(bronze_assets, selection=orders, resources=resources,
+                                    instance=instance, partition_key=day.isoformat())
+            (event,) = result.get_asset_materialization_events()
+            metadata = event.step_materialization_data.materialization.metadata
+            return (instance.get_run_by_id(result.run_id).tags[TAG],
+                    metadata["new_row_versions"].value), result.run_id
+
+        (first, run_id) = ingest()
+        assert first == ("false", 3)
+        # The run ends FAILED, as run monitoring marks a run whose worker was killed.
+        instance.report_run_failed(instance.get_run_by_id(run_id))
+        assert ingest()[0] == ("false", 3)  # the day ingested again: its rows are new
+        assert ingest()[0] == ("true", 0)  # and again, after a run that succeeded
+
+
 @pytest.mark.slow
 def test_a_drop_without_new_rows_launches_no_downstream_run(tmp_path: Path) -> None:
     home = tmp_path / "ecommerce"

@@ -14,6 +14,7 @@ which additive schema evolution loads as STRING columns; the materialization's
 
 import datetime as dt
 import warnings
+from collections.abc import Iterator
 
 import dagster as dg
 import pyarrow as pa
@@ -42,7 +43,7 @@ from ecommerce_assets.quality import (
     markdown_preview,
     validate_in_warehouse,
 )
-from ecommerce_assets.steps import StepLog, for_asset
+from ecommerce_assets.steps import StepLog, computed_ahead, for_asset
 from resources import settings
 from resources.object_store import ObjectStore
 from resources.warehouse import Warehouse
@@ -133,18 +134,23 @@ def _bronze_tables() -> dg.AssetsDefinition:
                           archive_store: ObjectStore, quarantine_store: ObjectStore):
             buckets = Buckets(inbox_store, staging_store, archive_store, quarantine_store)
             failed: list[str] = []
-            with warehouse.session(), StepLog(context, "bronze ingested:") as log:
-                for table in BRONZE_TABLES.values():
-                    if asset_key(table.name) not in context.selected_asset_keys:
-                        continue
-                    try:
-                        with warehouse.attributed_to(asset_key(table.name)):
-                            result = _ingest(context, warehouse, buckets, table, log)
-                    except Exception:  # the other tables still load; the step fails after
-                        context.log.exception(f"bronze {table.name}: ingestion failed")
-                        failed.append(table.name)
-                        continue
-                    yield result
+
+            def ingested() -> Iterator[dg.MaterializeResult]:
+                with warehouse.session():
+                    for table in BRONZE_TABLES.values():
+                        if asset_key(table.name) not in context.selected_asset_keys:
+                            continue
+                        try:
+                            with warehouse.attributed_to(asset_key(table.name)):
+                                result = _ingest(context, warehouse, buckets, table, log)
+                        except Exception:  # the other tables still load; the step fails after
+                            log.error(f"bronze {table.name}: ingestion failed")
+                            failed.append(table.name)
+                            continue
+                        yield result
+
+            with StepLog(context, "bronze ingested:") as log:
+                yield from computed_ahead(ingested)
             if failed:
                 raise RuntimeError(f"bronze ingestion failed for {', '.join(failed)} (see the "
                                    "step's log); the step's retry ingests them again")
@@ -156,8 +162,7 @@ def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse, buckets: Bu
             table: BronzeTable, log: StepLog) -> dg.MaterializeResult:
     key = asset_key(table.name)
     dates = [dt.date.fromisoformat(k) for k in context.partition_keys]
-    before = {d: _loaded_versions(warehouse, table.name, d, context.run.run_id)
-              for d in dates}
+    before = {d: _loaded_versions(warehouse, table.name, d, context) for d in dates}
     reports: dict[dt.date, PartitionReport] = {}
     queue = list(dates)
     while queue:
@@ -173,11 +178,11 @@ def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse, buckets: Bu
         for entry in report.registry:
             if entry["status"] == REJECTED:
                 # Named with its whole reason: the summary above only counts them.
-                context.log.warning(f"{table.name} {date}: rejected {entry['object_key']}: "
-                                    f"{entry['reason']}")
+                log.warn(f"{table.name} {date}: rejected {entry['object_key']}: "
+                         f"{entry['reason']}")
         reports[date] = report
         for day, reason in report.stale:
-            context.log.warning(f"{table.name} {day} must be ingested again: {reason}")
+            log.warn(f"{table.name} {day} must be ingested again: {reason}")
             if day in dates:
                 # A day of this run: its materialization would look like it served the
                 # request, so it is ingested again here (once more at most: it now
@@ -215,16 +220,25 @@ def _versions(report: PartitionReport) -> set[str]:
 
 
 def _loaded_versions(warehouse: Warehouse, table: str, date: dt.date,
-                     run_id: str) -> set[str]:
-    """The object versions whose rows the partition held before this run (its current file
-    registry, this run's own rows left out so that a step retry compares with the same)."""
+                     context: dg.AssetExecutionContext) -> set[str]:
+    """The object versions whose rows the partition held before this run: its current file
+    registry, without this run's own rows (a step retry compares with the same) and without
+    the rows of runs that failed or were canceled. Such a run may have committed rows whose
+    materialization it never recorded (killed in between), so downstream never heard of them:
+    the run that ingests the day again must count them as new, or it would tag the day
+    "no new rows" and automation would not refresh silver with them."""
     if not warehouse.table_exists(REGISTRY_TABLE):
         return set()
     rows = warehouse.query_arrow(
-        f"SELECT object_key, md5, generation FROM "
+        f"SELECT object_key, md5, generation, run_id FROM "
         f"{current_registry_sql('table_name = ? AND landing_date = ? AND run_id <> ?')} AS c "
-        f"WHERE status = '{LOADED}' AND rows_loaded > 0", [table, date, run_id]).to_pylist()
-    return {_version(r) for r in rows}
+        f"WHERE status = '{LOADED}' AND rows_loaded > 0",
+        [table, date, context.run.run_id]).to_pylist()
+    run_ids = sorted({r["run_id"] for r in rows if r["run_id"]})
+    ended_badly = {run.run_id for run in context.instance.get_runs(dg.RunsFilter(
+        run_ids=run_ids, statuses=[dg.DagsterRunStatus.FAILURE,
+                                   dg.DagsterRunStatus.CANCELED]))} if run_ids else set()
+    return {_version(r) for r in rows if r["run_id"] not in ended_badly}
 
 
 def _new_row_versions(report: PartitionReport, before: set[str]) -> int:

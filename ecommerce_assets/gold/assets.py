@@ -15,7 +15,7 @@ annotations at definition time.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import dagster as dg
 from pydantic import Field
@@ -41,7 +41,7 @@ from ecommerce_assets.sqltables import (
     definition_metadata,
     preview_markdown,
 )
-from ecommerce_assets.steps import StepLog, for_asset
+from ecommerce_assets.steps import StepLog, computed_ahead, for_asset
 from resources import settings
 from resources.addresses import UspsAddressStandardizer
 from resources.warehouse import Warehouse
@@ -170,22 +170,28 @@ def gold_tables(context: dg.AssetExecutionContext, config: GoldRunConfig):
     warehouse: Warehouse = context.resources.warehouse
     as_of = resolve_as_of(config.as_of, context)
     blocked: set[str] = set()  # tables that failed a blocking check, and what reads them
-    with warehouse.session(), StepLog(context, "gold refreshed:") as log:
-        for table in GOLD_TABLES.values():
-            if asset_key(table.name) not in context.selected_asset_keys:
-                continue
-            if stale := sorted(t for d, t in table.reads if d == "gold" and t in blocked):
-                context.log.warning(f"{table.warehouse_table} not refreshed: {', '.join(stale)} "
-                                    "failed a blocking check")
-                blocked.add(table.name)
-                continue
-            with warehouse.attributed_to(asset_key(table.name)):
-                result = _refresh(context, warehouse, table,
-                                  as_of if table.uses_as_of else None, config.full_refresh, log)
-            blocking = {s.name for s in check_specs(table) if s.blocking}
-            if any(not c.passed and c.check_name in blocking for c in result.check_results):
-                blocked.add(table.name)
-            yield result
+
+    def refreshed() -> Iterator[dg.MaterializeResult]:
+        with warehouse.session():
+            for table in GOLD_TABLES.values():
+                if asset_key(table.name) not in context.selected_asset_keys:
+                    continue
+                if stale := sorted(t for d, t in table.reads if d == "gold" and t in blocked):
+                    log.warn(f"{table.warehouse_table} not refreshed: {', '.join(stale)} "
+                             "failed a blocking check")
+                    blocked.add(table.name)
+                    continue
+                with warehouse.attributed_to(asset_key(table.name)):
+                    result = _refresh(context, warehouse, table,
+                                      as_of if table.uses_as_of else None, config.full_refresh,
+                                      log)
+                blocking = {s.name for s in check_specs(table) if s.blocking}
+                if any(not c.passed and c.check_name in blocking for c in result.check_results):
+                    blocked.add(table.name)
+                yield result
+
+    with StepLog(context, "gold refreshed:") as log:
+        yield from computed_ahead(refreshed)
 
 
 def _refresh(context: dg.AssetExecutionContext, warehouse: Warehouse, table: GoldTable,

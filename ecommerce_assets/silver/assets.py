@@ -38,7 +38,7 @@ from ecommerce_assets.sqltables import (
     definition_metadata,
     preview_markdown,
 )
-from ecommerce_assets.steps import StepLog, for_asset
+from ecommerce_assets.steps import StepLog, computed_ahead, for_asset
 from resources import settings
 from resources.warehouse import Warehouse
 
@@ -98,13 +98,18 @@ def silver_spec(table: SilverTable) -> dg.AssetSpec:
 def silver_tables(context: dg.AssetExecutionContext, config: SilverRefreshConfig,
                   warehouse: Warehouse) -> Iterator[dg.MaterializeResult]:
     selected = context.selected_asset_keys
-    with warehouse.session(), StepLog(context, "silver refreshed:") as log:
-        for table in SILVER_TABLES.values():
-            if asset_key(table.name) in selected:
-                with warehouse.attributed_to(asset_key(table.name)):
-                    yield _refresh(context, config, warehouse, table, log)
-        # After every table: these read two of them.
-        yield from cross_table_results(warehouse, context.selected_asset_check_keys)
+
+    def refreshed() -> Iterator:
+        with warehouse.session():
+            for table in SILVER_TABLES.values():
+                if asset_key(table.name) in selected:
+                    with warehouse.attributed_to(asset_key(table.name)):
+                        yield _refresh(context, config, warehouse, table, log)
+            # After every table: these read two of them.
+            yield from cross_table_results(warehouse, context.selected_asset_check_keys)
+
+    with StepLog(context, "silver refreshed:") as log:
+        yield from computed_ahead(refreshed)
 
 
 def _refresh(context: dg.AssetExecutionContext, config: SilverRefreshConfig,
