@@ -4,6 +4,7 @@ as one step; see docs/ARCHITECTURE.md, "One step per layer")."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import queue
 import threading
 import traceback
@@ -68,8 +69,11 @@ def computed_ahead(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
     before it asks for the next table. Computing the next table meanwhile (its SQL runs in
     the warehouse, which releases the GIL) overlaps the two instead of adding them up.
     ``produce`` runs entirely in the worker, so a warehouse session it opens belongs to that
-    thread; an exception it raises is raised here, after the items before it. If the caller
-    stops early, the worker finishes the item in hand, then ``produce`` is closed there."""
+    thread, and in a copy of the caller's context variables, so what asks for the running
+    step finds it (Dagster's current context: the BigQuery warehouse labels and costs its
+    jobs by asset with it). An exception it raises is raised here, after the items before
+    it. If the caller stops early, the worker finishes the item in hand, then ``produce`` is
+    closed there."""
     handoff: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
     end = object()
@@ -95,7 +99,8 @@ def computed_ahead(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
         finally:
             items.close()
 
-    worker = threading.Thread(target=work, name="layer-step-ahead", daemon=True)
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(work,),
+                              name="layer-step-ahead", daemon=True)
     worker.start()
     try:
         while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Iterator
 
@@ -58,3 +59,19 @@ def test_a_caller_that_stops_early_closes_the_producer_in_its_own_thread() -> No
     assert next(items) == 0
     items.close()  # as Dagster stops a step that failed or was terminated
     assert len(closed_in) == 1 and closed_in[0] != threading.get_ident()
+
+
+RUNNING = contextvars.ContextVar("running", default=None)
+
+
+def test_the_producer_sees_the_callers_context_variables() -> None:
+    """Dagster's current step context is a context variable: the BigQuery warehouse reads it
+    to label and cost its jobs by asset."""
+    def produce() -> Iterator[str | None]:
+        yield RUNNING.get()
+
+    token = RUNNING.set("silver_tables")
+    try:
+        assert list(computed_ahead(produce)) == ["silver_tables"]
+    finally:
+        RUNNING.reset(token)
