@@ -142,11 +142,13 @@ def _bronze_tables() -> dg.AssetsDefinition:
                             continue
                         try:
                             with warehouse.attributed_to(asset_key(table.name)):
-                                result = _ingest(context, warehouse, buckets, table, log)
+                                result, observations = _ingest(context, warehouse, buckets,
+                                                               table, log)
                         except Exception:  # the other tables still load; the step fails after
                             log.error(f"bronze {table.name}: ingestion failed")
                             failed.append(table.name)
                             continue
+                        yield from observations
                         yield result
 
             with StepLog(context, "bronze ingested:") as log:
@@ -159,8 +161,13 @@ def _bronze_tables() -> dg.AssetsDefinition:
 
 
 def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse, buckets: Buckets,
-            table: BronzeTable, log: StepLog) -> dg.MaterializeResult:
+            table: BronzeTable, log: StepLog
+            ) -> tuple[dg.MaterializeResult, list[dg.AssetObservation]]:
+    """The table's materialization, and an observation for each other day it found must be
+    ingested again (the inbox sensor requests those). Returned, not logged through the
+    context: the step computes tables in a worker thread, and the step's thread yields them."""
     key = asset_key(table.name)
+    observations: list[dg.AssetObservation] = []
     dates = [dt.date.fromisoformat(k) for k in context.partition_keys]
     before = {d: _loaded_versions(warehouse, table.name, d, context) for d in dates}
     reports: dict[dt.date, PartitionReport] = {}
@@ -190,7 +197,7 @@ def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse, buckets: Bu
                 if day in reports and day not in queue:
                     queue.append(day)
                 continue
-            context.log_event(dg.AssetObservation(
+            observations.append(dg.AssetObservation(
                 asset_key=key, partition=day.isoformat(),
                 metadata={REINGEST_REASON: reason}))
     new_rows = {d: _new_row_versions(reports[d], before[d]) for d in dates}
@@ -205,7 +212,8 @@ def _ingest(context: dg.AssetExecutionContext, warehouse: Warehouse, buckets: Bu
         # Rows of object versions the partitions did not hold before the run; whether
         # the set of loaded versions changed at all (also when one was removed).
         "new_row_versions": sum(new_rows.values()),
-        "loaded_versions_changed": not unchanged}, context.selected_asset_check_keys)
+        "loaded_versions_changed": not unchanged},
+        context.selected_asset_check_keys), observations
 
 
 def _version(entry: dict) -> str:
