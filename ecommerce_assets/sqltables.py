@@ -18,11 +18,11 @@ import datetime as dt
 import json
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import dagster as dg
 import pandera.pandas as pandera
@@ -132,6 +132,9 @@ class SqlTable:
     """A table of ``layer`` built by ``sql/<layer>/<name>.sql``, its contract ``model``."""
 
     layer: ClassVar[str]
+    # The dataset placeholders its SQL may use ({silver} ...), and the datasets whose tables
+    # count as what it reads.
+    placeholders: ClassVar[Mapping[str, str]] = DATASETS
     name: str
     model: type[pandera.DataFrameModel]
     rules: tuple[Rule, ...] = ()
@@ -168,32 +171,41 @@ class SqlTable:
                    as_of: dt.date | None = None, keys_table: str | None = None) -> str:
         """The table's SELECT (BigQuery SQL), placeholders rendered, no trailing ';'
         (``keys_table``: only those keys, see :func:`latest_versions`)."""
-        sql = render(self.sql_path.read_text(), datasets, as_of=as_of, keys_table=keys_table)
+        sql = render(self.sql_path.read_text(), {**self.placeholders, **(datasets or {})},
+                     as_of=as_of, keys_table=keys_table)
         return sql.strip().rstrip(";").strip()
 
     @cached_property
     def reads(self) -> tuple[tuple[str, str], ...]:
         """(dataset, table) of every warehouse table the SELECT reads, in order of first use."""
-        return tables_read(self.select_sql(as_of=PARSE_DATE), DATASETS)
+        return tables_read(self.select_sql(as_of=PARSE_DATE), self.placeholders)
 
     def upstream(self, dataset: str) -> tuple[str, ...]:
         """The tables of ``dataset`` the SELECT reads."""
         return tuple(t for d, t in self.reads if d == DATASETS[dataset])
 
 
+def parsed_once(name: str, sql: str, parse: Callable[[], Any], *key: Any) -> Any:
+    """``parse()``, a JSON value read from ``sql``, cached on disk under
+    ``ECOMMERCE_HOME/cache/lineage/`` by ``name``, the SQL, ``key`` and sqlglot's version (so
+    it can never be stale): parsing costs 5-30 ms a statement, tracing lineage seconds over
+    all tables, and every run process loads the code."""
+    text = cached_text("lineage", json.dumps([name, sql, *key, sqlglot.__version__]),
+                       lambda: json.dumps(parse()), ".json")
+    return json.loads(text)
+
+
 def tables_read(select: str, datasets: Iterable[str]) -> tuple[tuple[str, str], ...]:
     """(dataset, table) of every table of ``datasets`` that ``select`` (BigQuery SQL) reads, in
-    order of first use (CTE names are unqualified, so they are not tables). Parsing is 5-30 ms
-    a table and every run process loads the code: cached on disk as :func:`column_sources`."""
+    order of first use (CTE names are unqualified, so they are not tables)."""
     wanted = sorted(set(datasets))
 
-    def parse() -> str:
+    def parse() -> list:
         tree = sqlglot.parse_one(select, read="bigquery")
-        found = [(t.db, t.name) for t in tree.find_all(exp.Table) if t.db in wanted]
-        return json.dumps(list(dict.fromkeys(found)))
+        return list(dict.fromkeys((t.db, t.name) for t in tree.find_all(exp.Table)
+                                  if t.db in wanted))
 
-    key = json.dumps(["tables_read", select, wanted, sqlglot.__version__])
-    return tuple((d, t) for d, t in json.loads(cached_text("lineage", key, parse, ".json")))
+    return tuple((d, t) for d, t in parsed_once("tables_read", select, parse, wanted))
 
 
 def column_sources(select: str, tables: Mapping[tuple[str, str], Iterable[str]],
@@ -202,16 +214,14 @@ def column_sources(select: str, tables: Mapping[tuple[str, str], Iterable[str]],
     """For each output column of ``select`` (BigQuery SQL), the warehouse columns its value is
     computed from (sorted; empty for a constant or a row count). ``tables`` gives the columns of
     every (dataset, table) the SELECT reads, so that ``*`` and unqualified names resolve;
-    ``splices`` replace the bodies of named CTEs first (see :func:`splice_ctes`).
-
-    Tracing takes seconds over all tables, and every run process loads the code again: the
-    answer is cached under ``ECOMMERCE_HOME/cache/lineage/``, keyed by the SQL, the tables'
-    columns and the sqlglot version, so it can never be stale."""
-    key = json.dumps([select, sorted((list(k), list(v)) for k, v in tables.items()),
-                      sorted((splices or {}).items()), sqlglot.__version__])
-    text = cached_text("lineage", key, lambda: json.dumps(_trace_columns(
-        splice_ctes(select, splices) if splices else select, tables)), ".json")
-    return {c: tuple(tuple(s) for s in sources) for c, sources in json.loads(text).items()}
+    ``splices`` replace the bodies of named CTEs first (see :func:`splice_ctes`). Cached by
+    :func:`parsed_once`, keyed by the tables' columns and the splices too."""
+    traced = parsed_once(
+        "column_sources", select,
+        lambda: _trace_columns(splice_ctes(select, splices) if splices else select, tables),
+        sorted((list(k), list(v)) for k, v in tables.items()),
+        sorted((splices or {}).items()))
+    return {c: tuple(tuple(s) for s in sources) for c, sources in traced.items()}
 
 
 def splice_ctes(select: str, bodies: Mapping[str, str]) -> str:

@@ -1,5 +1,6 @@
 """What the layers' multi-asset steps share (bronze, silver and gold each run their tables
-as one step; see docs/ARCHITECTURE.md, "One step per layer")."""
+as one step; see docs/ARCHITECTURE.md, "One step per layer"). :func:`computed_ahead` also
+reads bronze's batches ahead of the cleaning."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def for_asset(results: list[dg.AssetCheckResult], key: dg.AssetKey,
             if dg.AssetCheckKey(key, r.check_name) in selected]
 
 
-def computed_ahead(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
+def computed_ahead(produce: Callable[[], Iterator[T]], depth: int = 1) -> Iterator[T]:
     """The items of ``produce()``, each computed in a worker thread while the caller handles
     the one before.
 
@@ -72,9 +73,9 @@ def computed_ahead(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
     thread, and in a copy of the caller's context variables, so what asks for the running
     step finds it (Dagster's current context: the BigQuery warehouse labels and costs its
     jobs by asset with it). An exception it raises is raised here, after the items before
-    it. If the caller stops early, the worker finishes the item in hand, then ``produce`` is
-    closed there."""
-    handoff: queue.Queue = queue.Queue(maxsize=1)
+    it. At most ``depth`` items wait between the two. If the caller stops early, the worker
+    finishes the item in hand, then what ``produce`` returned is closed there."""
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
     end = object()
 
@@ -97,7 +98,8 @@ def computed_ahead(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
         except BaseException as exc:  # handed to the caller's thread
             put((end, exc))
         finally:
-            items.close()
+            if close := getattr(items, "close", None):  # a generator; any iterator will do
+                close()
 
     worker = threading.Thread(target=contextvars.copy_context().run, args=(work,),
                               name="layer-step-ahead", daemon=True)

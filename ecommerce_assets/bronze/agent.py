@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import queue
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -49,6 +48,7 @@ from ecommerce_assets.bronze.readers import (
     utf8_file,
 )
 from ecommerce_assets.bronze.spec import VALUE_TYPE_SUFFIX, BronzeTable
+from ecommerce_assets.steps import computed_ahead
 from resources.keys import InvalidIdentifierError, validate_identifier
 
 QUARANTINE_SCHEMA = pa.schema([
@@ -191,31 +191,8 @@ def added_columns(table: BronzeTable, header: list[str]) -> tuple[list[str], dic
 
 def _prefetch(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatch]:
     """Read the next batches in a background thread while the current one is cleaned
-    (Arrow's CSV parser releases the GIL), with at most ``depth`` batches in memory."""
-    done = object()
-    ahead: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                if stop.is_set():
-                    return
-                ahead.put(batch)
-            ahead.put(done)
-        except BaseException as exc:  # re-raised in the consumer
-            ahead.put(exc)
-
-    threading.Thread(target=produce, daemon=True, name="bronze-reader").start()
-    try:
-        while (item := ahead.get()) is not done:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:  # the consumer stopped (done or failed): let a blocked producer finish
-        stop.set()
-        while not ahead.empty():
-            ahead.get_nowait()
+    (Arrow's CSV parser releases the GIL), with at most ``depth`` batches waiting."""
+    return computed_ahead(lambda: batches, depth)
 
 
 class _SeenRows:

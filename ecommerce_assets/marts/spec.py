@@ -13,13 +13,11 @@ warehouse finds the ``PARTITION BY … CLUSTER BY …`` it adds to the refresh's
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from dataclasses import dataclass
-from functools import cached_property
 
 from ecommerce_assets.marts import schemas
-from ecommerce_assets.sqltables import DATASETS, PARSE_DATE, Rule, SqlTable, tables_read
+from ecommerce_assets.sqltables import DATASETS, Rule, SqlTable
 from resources.keys import validate_identifier
 
 MARTS_DATASET = "marts"
@@ -48,6 +46,7 @@ def ref(column: str, table: str, key: str | None = None) -> Reference:
 @dataclass(frozen=True)
 class MartTable(SqlTable):
     layer = "marts"
+    placeholders = MARTS_DATASETS
     description: str = ""
     partition_by: str | None = None
     cluster_by: tuple[str, ...] = ()
@@ -65,14 +64,6 @@ class MartTable(SqlTable):
     def warehouse_table(self) -> str:
         return f"{MARTS_DATASET}.{self.name}"
 
-    def select_sql(self, datasets: dict[str, str] | None = None, *,
-                   as_of: dt.date | None = None, keys_table: str | None = None) -> str:
-        return super().select_sql({**MARTS_DATASETS, **(datasets or {})}, as_of=as_of,
-                                  keys_table=keys_table)
-
-    @cached_property
-    def reads(self) -> tuple[tuple[str, str], ...]:
-        return tables_read(self.select_sql(as_of=PARSE_DATE), MARTS_DATASETS)
 
 
 def _ordered(*tables: MartTable) -> dict[str, MartTable]:

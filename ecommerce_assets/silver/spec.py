@@ -15,7 +15,6 @@ turns them into asset checks.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -24,8 +23,7 @@ import sqlglot
 from sqlglot import exp
 
 from ecommerce_assets.silver.schemas import MODELS, SilverLineage
-from ecommerce_assets.sqltables import DATASETS, SQL_ROOT, Rule, SqlTable, render
-from resources.disk_cache import cached_text
+from ecommerce_assets.sqltables import DATASETS, SQL_ROOT, Rule, SqlTable, parsed_once, render
 from resources.keys import validate_identifier
 
 __all__ = ["DATASETS", "LINEAGE_COLUMNS", "REFERENCES", "REJECTS_TABLE", "REJECT_COLUMN",
@@ -78,19 +76,16 @@ class SilverTable(SqlTable):
 
     @cached_property
     def can_reject(self) -> bool:
-        """False when the SELECT's ``reject_reason`` is a constant NULL: no rejects to write.
-        (Parsed once per SQL: cached on disk, as every run process loads the code.)"""
+        """False when the SELECT's ``reject_reason`` is a constant NULL: no rejects to write."""
         sql = self.select_sql()
 
-        def parse() -> str:
+        def parse() -> bool:
             tree = sqlglot.parse_one(sql, read="bigquery")
             (reason,) = [e for e in tree.expressions if e.alias_or_name == REJECT_COLUMN]
             value = reason.unalias()
-            return json.dumps(not (isinstance(value, exp.Cast)
-                                   and isinstance(value.this, exp.Null)))
+            return not (isinstance(value, exp.Cast) and isinstance(value.this, exp.Null))
 
-        key = json.dumps(["can_reject", sql, REJECT_COLUMN, sqlglot.__version__])
-        return json.loads(cached_text("lineage", key, parse, ".json"))
+        return parsed_once("can_reject", sql, parse, REJECT_COLUMN)
 
 
 ORDER_RULES = (
