@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import queue
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -49,8 +50,8 @@ class StepLog:
 
     def error(self, text: str) -> None:
         """An error with the traceback of the exception being handled, if any."""
-        trace = traceback.format_exc()
-        self.errors.append(text if trace.startswith("NoneType: None") else f"{text}\n{trace}")
+        handling = sys.exc_info()[1] is not None
+        self.errors.append(f"{text}\n{traceback.format_exc()}" if handling else text)
 
 
 def for_asset(results: list[dg.AssetCheckResult], key: dg.AssetKey,

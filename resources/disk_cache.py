@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections.abc import Callable
 
 from resources import settings
+from resources.files import write_atomically
 
 
 def cached_text(kind: str, key: str, compute: Callable[[], str], suffix: str = "") -> str:
@@ -21,8 +21,8 @@ def cached_text(kind: str, key: str, compute: Callable[[], str], suffix: str = "
         return path.read_text()
     text = compute()
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        partial.write_text(text)
-        partial.replace(path)
+        # Two threads may store one key at once (a step computes its next table in a
+        # worker thread): each writes a file of its own (atomic_file), so neither can
+        # read the other's half-written statement.
+        write_atomically(path, text.encode())
     return text

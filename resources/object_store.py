@@ -33,6 +33,7 @@ from typing import BinaryIO
 import dagster as dg
 from pydantic import PrivateAttr
 
+from resources.files import atomic_file
 from resources.keys import InvalidKeyError, validate_key
 
 log = logging.getLogger(__name__)
@@ -381,18 +382,8 @@ class LocalObjectStore(ObjectStore):
         return open(self._path(key), "rb")
 
     def _atomic_place(self, key: str, write) -> ObjectInfo:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A short temp name: `.{name}.XXXX` of a 250-character name exceeds NAME_MAX (255).
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                write(fh)
-            os.chmod(tmp, _FILE_MODE)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(self._path(key), _FILE_MODE) as fh:
+            write(fh)
         info = self.stat(key)
         assert info is not None
         return info

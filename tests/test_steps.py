@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
+import types
 from collections.abc import Iterator
 
 import pytest
 
-from ecommerce_assets.steps import computed_ahead
+from ecommerce_assets.steps import StepLog, computed_ahead
 
 
 def test_items_come_in_order_each_computed_in_another_thread_ahead_of_the_caller() -> None:
@@ -75,3 +77,28 @@ def test_the_producer_sees_the_callers_context_variables() -> None:
         assert list(computed_ahead(produce)) == ["silver_tables"]
     finally:
         RUNNING.reset(token)
+
+
+def test_a_step_log_gives_an_error_the_traceback_of_the_exception_being_handled() -> None:
+    """Only while an exception is handled: an error reported outside ``except`` is its
+    text alone (no "NoneType: None" line)."""
+    records: list[tuple[int, str]] = []
+    logger = logging.getLogger("test_step_log")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler := logging.Handler())
+    handler.emit = lambda record: records.append((record.levelno, record.getMessage()))
+    try:
+        with StepLog(types.SimpleNamespace(log=logger), "silver") as step:
+            step.add("orders: 3 rows")
+            step.error("a plain error")
+            try:
+                raise ValueError("bad row")
+            except ValueError:
+                step.error("while loading orders")
+    finally:
+        logger.removeHandler(handler)
+    assert records[0] == (logging.ERROR, "a plain error")
+    assert records[1][0] == logging.ERROR
+    assert records[1][1].startswith("while loading orders\nTraceback")
+    assert "ValueError: bad row" in records[1][1]
+    assert records[2] == (logging.INFO, "silver\norders: 3 rows")

@@ -30,6 +30,7 @@ from ecommerce_assets.quality import markdown_preview
 from ecommerce_assets.sqltables import column_lineage, column_sources, definition_metadata
 from resources import settings
 from resources.embedder import Embedder
+from resources.files import write_atomically
 from resources.warehouse import Warehouse
 
 
@@ -177,11 +178,7 @@ def product_clusters(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     labels, points, image = clusters.cluster_map(loaded.index.vectors, categories, k)
     warehouse.load_table(CLUSTERS_TABLE, clusters.cluster_table(
         loaded.keys, labels, points, embedder.model_name))
-    path = settings.reports_dir() / CLUSTERS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".png.partial")
-    partial.write_bytes(image.png)
-    partial.replace(path)  # a reader never sees half a file
+    path = write_atomically(settings.reports_dir() / CLUSTERS_FILE, image.png)
     purity = float(np.average([c["purity"] for c in image.clusters],
                               weights=[c["size"] for c in image.clusters]))
     return dg.MaterializeResult(

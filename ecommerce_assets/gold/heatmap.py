@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ecommerce_assets.gold.schemas import ALL_SOURCES
+from resources.files import write_atomically
 from resources.warehouse import Warehouse
 
 CHANNEL_MONTHS = 12  # months after the first order compared across channels
@@ -196,8 +197,4 @@ def _text(x: float, y: float, text: str, size: int = 11, anchor: str = "start",
 
 def write(heatmap: Heatmap, path: Path) -> Path:
     """Write the SVG atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.name}.partial")
-    partial.write_bytes(heatmap.svg)
-    partial.replace(path)
-    return path
+    return write_atomically(path, heatmap.svg)
