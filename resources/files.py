@@ -10,10 +10,22 @@ from pathlib import Path
 from typing import BinaryIO
 
 
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it: once, at import
+    os.umask(mask)
+    return mask
+
+
+# What open() gives a new file. mkstemp's files are 0600: a report or a cached statement
+# written through it would be unreadable by the other users a plain write lets read it.
+_NEW_FILE_MODE = 0o666 & ~_umask()
+
+
 @contextlib.contextmanager
 def atomic_file(path: Path, mode: int | None = None) -> Iterator[BinaryIO]:
-    """A binary file that replaces ``path`` when the block ends without an error (with
-    permissions ``mode`` if given); on an error ``path`` is left as it was.
+    """A binary file that replaces ``path`` when the block ends without an error, with
+    permissions ``mode`` (default: those of a file open() creates); on an error ``path`` is
+    left as it was.
 
     Each writer gets a temporary name of its own in ``path``'s folder: two writers of one
     path (two threads, two runs) never write into the same file, so a reader sees one
@@ -24,8 +36,7 @@ def atomic_file(path: Path, mode: int | None = None) -> Iterator[BinaryIO]:
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, _NEW_FILE_MODE if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -19,6 +19,15 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.svg"]
 
 
+def test_a_file_gets_the_permissions_a_plain_write_gives(tmp_path: Path) -> None:
+    (tmp_path / "plain").write_bytes(b"x")
+    written = write_atomically(tmp_path / "atomic", b"x")
+    assert written.stat().st_mode == (tmp_path / "plain").stat().st_mode  # not mkstemp's 0600
+    with atomic_file(tmp_path / "store", 0o640) as fh:
+        fh.write(b"x")
+    assert (tmp_path / "store").stat().st_mode & 0o777 == 0o640
+
+
 def test_threads_storing_one_cache_key_never_read_a_partial_text(
         ecommerce_home: Path) -> None:
     """Four threads compute and store the same new key at once, sixty times. With one
