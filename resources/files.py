@@ -11,7 +11,12 @@ from typing import BinaryIO
 
 
 def _umask() -> int:
-    mask = os.umask(0)  # the only way to read it is to set it: once, at import
+    # Linux shows it. Elsewhere the only way to read it is to set it (once, at import): to
+    # 077, so a file another thread creates in that instant is private, never open to all.
+    with contextlib.suppress(OSError, StopIteration, ValueError), \
+            open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o077)
     os.umask(mask)
     return mask
 
