@@ -23,6 +23,7 @@ between the two ``bench:`` markers of the output file is replaced; the rest is k
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -305,9 +306,8 @@ def main() -> int:
     p.add_argument("--workdir", type=Path, help="where the data goes (default: a temporary dir)")
     args = p.parse_args()
     mode = QUICK if args.quick else FULL
-    if args.scales or args.repeat:
-        mode = Mode(mode.name, args.scales or mode.scales, mode.clean_orders,
-                    args.repeat or mode.repeat)
+    mode = dataclasses.replace(mode, scales=args.scales or mode.scales,
+                               repeat=args.repeat or mode.repeat)
     with tempfile.TemporaryDirectory(prefix="bench-", dir=args.workdir) as work:
         results = run_suite(mode, Path(work), incremental=not args.no_incremental)
     if args.json:

@@ -178,7 +178,7 @@ class SqlTable:
     @cached_property
     def reads(self) -> tuple[tuple[str, str], ...]:
         """(dataset, table) of every warehouse table the SELECT reads, in order of first use."""
-        return tables_read(self.select_sql(as_of=PARSE_DATE), self.placeholders)
+        return tables_read(self.select_sql(as_of=PARSE_DATE), self.placeholders.values())
 
     def upstream(self, dataset: str) -> tuple[str, ...]:
         """The tables of ``dataset`` the SELECT reads."""

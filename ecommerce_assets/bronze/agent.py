@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,7 +129,9 @@ def _clean(table: BronzeTable, reader: ObjectReader, out: Path,
     writer = pq.ParquetWriter(out, schema, compression="snappy")
     try:
         with ThreadPoolExecutor(_WORKERS) as pool:
-            for batch in _prefetch(reader.batches()):
+            # The next batches are read in a worker thread while this one is cleaned (Arrow's
+            # CSV parser releases the GIL), at most two waiting in memory.
+            for batch in computed_ahead(reader.batches, depth=2):
                 present.update(batch.columns)
                 extras += [c for c in batch.columns if c not in known and c not in extras]
                 duplicate = seen.flag(_row_hashes(conn, batch))
@@ -187,12 +188,6 @@ def added_columns(table: BronzeTable, header: list[str]) -> tuple[list[str], dic
         else:
             added.append(name)
     return added, not_added
-
-
-def _prefetch(batches: Iterator[RawBatch], depth: int = 2) -> Iterator[RawBatch]:
-    """Read the next batches in a background thread while the current one is cleaned
-    (Arrow's CSV parser releases the GIL), with at most ``depth`` batches waiting."""
-    return computed_ahead(lambda: batches, depth)
 
 
 class _SeenRows:

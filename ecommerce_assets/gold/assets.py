@@ -44,6 +44,7 @@ from ecommerce_assets.sqltables import (
 from ecommerce_assets.steps import StepLog, computed_ahead, for_asset
 from resources import settings
 from resources.addresses import UspsAddressStandardizer
+from resources.files import write_atomically
 from resources.warehouse import Warehouse
 
 HEATMAP_FILE = "cohort_retention_heatmap.svg"
@@ -83,7 +84,7 @@ def heatmap_report(warehouse: Warehouse, table: GoldTable, as_of: dt.date | None
     on the asset page (inline image) with the file's path."""
     overall, channels = heatmap.query_frames(warehouse, table.warehouse_table)
     image = heatmap.render(overall, channels, as_of)
-    path = heatmap.write(image, settings.reports_dir() / HEATMAP_FILE)
+    path = write_atomically(settings.reports_dir() / HEATMAP_FILE, image.svg)
     return {"heatmap": dg.MetadataValue.md(image.markdown()),
             "heatmap_path": dg.MetadataValue.path(str(path)),
             "heatmap_cohorts": image.cohorts}

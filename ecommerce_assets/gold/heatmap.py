@@ -18,13 +18,11 @@ import struct
 import zlib
 from dataclasses import dataclass
 from html import escape
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ecommerce_assets.gold.schemas import ALL_SOURCES
-from resources.files import write_atomically
 from resources.warehouse import Warehouse
 
 CHANNEL_MONTHS = 12  # months after the first order compared across channels
@@ -193,8 +191,3 @@ def _text(x: float, y: float, text: str, size: int = 11, anchor: str = "start",
     turn = f' transform="rotate(-90 {x:.1f} {y:.1f})"' if rotate else ""
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}"{turn}>'
             f"{escape(text)}</text>")
-
-
-def write(heatmap: Heatmap, path: Path) -> Path:
-    """Write the SVG atomically (a reader never sees half a file)."""
-    return write_atomically(path, heatmap.svg)
